@@ -1,0 +1,42 @@
+//! The `docket` command: run `spin.toml` locally as Spin would.
+
+mod build;
+mod logging;
+mod up;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "docket",
+    version,
+    about = "Run a Spin app locally, with a Dapr-compatible sidecar"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every component of the manifest
+    Up(up::UpArgs),
+    /// Run each component's build command, as `spin build` does
+    Build(build::BuildArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    logging::init();
+    let result = match cli.command {
+        Command::Up(args) => up::run(args),
+        Command::Build(args) => build::run(&args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

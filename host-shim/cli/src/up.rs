@@ -1,0 +1,157 @@
+//! `docket up`: build (optionally), load the manifest, serve it.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use docket_runtime::{RequestLimits, Runtime, RuntimeConfig, RuntimeConfigFile};
+
+use crate::build::{self, BuildArgs};
+
+#[derive(Args)]
+pub struct UpArgs {
+    /// The Spin manifest
+    #[arg(
+        short = 'f',
+        long = "from",
+        env = "DOCKET_MANIFEST",
+        default_value = "spin.toml"
+    )]
+    manifest: PathBuf,
+    /// Address to serve the app on
+    #[arg(long, env = "DOCKET_LISTEN", default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Durable state: sqlite databases, key-value stores, compile cache
+    #[arg(long, env = "DOCKET_DATA_DIR", default_value = ".docket")]
+    data_dir: PathBuf,
+    /// Run `docket build` first
+    #[arg(long)]
+    build: bool,
+    /// Set an application variable (`name=value`); wins over every other source
+    #[arg(long = "variable", value_name = "NAME=VALUE")]
+    variables: Vec<String>,
+    /// A Spin runtime-config file (variables providers, sqlite and key-value paths)
+    #[arg(long, env = "DOCKET_RUNTIME_CONFIG_FILE")]
+    runtime_config_file: Option<PathBuf>,
+    /// Memory cap for one request's instance, in MiB
+    #[arg(long, env = "DOCKET_MAX_MEMORY_MB", default_value_t = 256)]
+    max_memory_mb: usize,
+    /// Time a request may take to produce its response head, in seconds
+    #[arg(long, env = "DOCKET_REQUEST_TIMEOUT_SECS", default_value_t = 30.0)]
+    request_timeout_secs: f64,
+    /// Requests (instances) in flight at once; more get 503
+    #[arg(long, env = "DOCKET_MAX_CONCURRENT", default_value_t = 1000)]
+    max_concurrent: u32,
+    /// Do not swap components when their .wasm changes on disk
+    #[arg(long)]
+    no_watch: bool,
+    /// Token for POST /.well-known/docket/components/{id}/reload (generated if unset)
+    #[arg(long, env = "DOCKET_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+}
+
+pub fn run(args: UpArgs) -> anyhow::Result<()> {
+    if args.build {
+        build::run(&BuildArgs {
+            manifest: args.manifest.clone(),
+            components: Vec::new(),
+        })?;
+    }
+    let config = runtime_config(&args)?;
+    let app = docket_manifest::load(&args.manifest)?;
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    tokio.block_on(async move {
+        let started = std::time::Instant::now();
+        let runtime = Runtime::start(app, config).await?;
+        let addr = runtime.local_addr();
+        tracing::info!(
+            listen = %addr,
+            startup_ms = started.elapsed().as_millis() as u64,
+            "serving on http://{addr}"
+        );
+        runtime.serve(shutdown_signal()).await
+    })
+}
+
+fn runtime_config(args: &UpArgs) -> anyhow::Result<RuntimeConfig> {
+    let mut config = RuntimeConfig::new(args.listen, args.data_dir.clone());
+    config.limits = RequestLimits {
+        memory_bytes: args.max_memory_mb << 20,
+        timeout: Duration::try_from_secs_f64(args.request_timeout_secs)
+            .context("--request-timeout-secs must be a positive number")?,
+        max_concurrent: args.max_concurrent,
+    };
+    config.variable_overrides = parse_variables(&args.variables)?;
+    if let Some(path) = &args.runtime_config_file {
+        let (file, prefix) = RuntimeConfigFile::load(path)?;
+        config.runtime_config = file;
+        if let Some(prefix) = prefix {
+            config.variable_env_prefix = prefix;
+        }
+    }
+    config.watch_sources = !args.no_watch;
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("failed to create {}", args.data_dir.display()))?;
+    let token = match &args.admin_token {
+        Some(token) => token.clone(),
+        None => generate_token()?,
+    };
+    write_private(&args.data_dir.join("admin-token"), &token)?;
+    config.admin_token = Some(token);
+    Ok(config)
+}
+
+fn parse_variables(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    pairs
+        .iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+            _ => bail!("--variable expects NAME=VALUE, got {pair:?}"),
+        })
+        .collect()
+}
+
+fn generate_token() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("failed to generate a token: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Writes a file only its owner can read (the admin token).
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("failed to write {}", path.display()))?;
+    file.write_all(contents.as_bytes())
+        .with_context(|| format!("failed to write {}", path.display()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received");
+}

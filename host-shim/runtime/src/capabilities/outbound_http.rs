@@ -1,0 +1,82 @@
+//! Outgoing `wasi:http` requests, restricted by `allowed_outbound_hosts`.
+//! A denied request fails with `HttpRequestDenied`, as Spin fails it.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use docket_manifest::outbound::{AllowedHosts, default_port};
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+type SendFuture = Box<
+    dyn Future<
+            Output = Result<
+                (
+                    http::Response<WasiBody>,
+                    Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+                ),
+                HttpError,
+            >,
+        > + Send,
+>;
+
+/// Per-request hooks: the component's allow-list and where `http://self` points.
+pub struct OutboundHttp {
+    pub component: Arc<str>,
+    pub allowed: Arc<AllowedHosts>,
+    pub self_addr: SocketAddr,
+}
+
+impl OutboundHttp {
+    fn permit(&self, uri: &http::Uri) -> bool {
+        let scheme = uri.scheme_str().unwrap_or("https");
+        let Some(host) = uri.host() else {
+            return false;
+        };
+        let port = uri.port_u16().or_else(|| default_port(scheme));
+        port.is_some_and(|port| self.allowed.allows(scheme, host, port))
+    }
+
+    /// `http://self/...` addresses the app itself, on the address it listens on.
+    fn resolve_self(&self, request: &mut http::Request<WasiBody>) {
+        if request.uri().host() != Some("self") {
+            return;
+        }
+        let path = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".to_string());
+        if let Ok(uri) = format!("http://{}{path}", self.self_addr).parse() {
+            *request.uri_mut() = uri;
+        }
+    }
+}
+
+impl WasiHttpHooks for OutboundHttp {
+    fn send_request(
+        &mut self,
+        mut request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ) -> SendFuture {
+        drop(fut);
+        if !self.permit(request.uri()) {
+            tracing::warn!(
+                component = &*self.component,
+                uri = %request.uri(),
+                "outbound request denied: add the host to the component's allowed_outbound_hosts"
+            );
+            return Box::new(async { Err(HttpError::HttpRequestDenied) });
+        }
+        self.resolve_self(&mut request);
+        Box::new(async move {
+            use http_body_util::BodyExt;
+            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+            ))
+        })
+    }
+}
