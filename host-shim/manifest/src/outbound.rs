@@ -104,7 +104,7 @@ impl OutboundRule {
             return Err(fail("invalid scheme"));
         }
         let (host, port) = split_host_port(rest);
-        let host = parse_host(&host.to_ascii_lowercase()).map_err(|reason| fail(reason))?;
+        let host = parse_host(&host.to_ascii_lowercase()).map_err(fail)?;
         let port = match port {
             Some("*") => PortPattern::Any,
             Some(text) => {

@@ -1,0 +1,251 @@
+//! Test harness: runs the real `docket` binary on a random loopback port with
+//! its own data dir, against the real guest components built in `components/`.
+#![allow(dead_code)]
+
+pub mod echo_server;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Absolute path of a guest built by `scripts/build-components`.
+pub fn guest(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../components/target/wasm32-wasip2/release")
+        .join(format!("{name}.wasm"));
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/build-components first",
+        path.display()
+    );
+    path.canonicalize().expect("guest path")
+}
+
+/// A manifest with the standard header; `body` holds variables, triggers and components.
+pub fn manifest(body: &str) -> String {
+    format!("spin_manifest_version = 2\n[application]\nname = \"test-app\"\nversion = \"9.9.9\"\n{body}")
+}
+
+/// A component table serving `guest` on `route`.
+pub fn component(id: &str, route: &str, guest_name: &str, extra: &str) -> String {
+    format!(
+        "[[trigger.http]]\nroute = \"{route}\"\ncomponent = \"{id}\"\n\
+         [component.{id}]\nsource = {:?}\n{extra}\n",
+        guest(guest_name).display().to_string()
+    )
+}
+
+pub struct Options {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+}
+
+/// A running `docket up`; stopped (SIGTERM, then SIGKILL) when dropped.
+pub struct Docket {
+    child: Option<Child>,
+    pub addr: SocketAddr,
+    pub dir: Arc<tempfile::TempDir>,
+    logs: Arc<Mutex<String>>,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+    let mut response = result.expect("request failed");
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    Reply { status, headers, body }
+}
+
+impl Docket {
+    pub fn start(manifest: &str) -> Docket {
+        Self::start_with(manifest, Options::default())
+    }
+
+    pub fn start_with(manifest: &str, options: Options) -> Docket {
+        let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+        std::fs::write(dir.path().join("spin.toml"), manifest).expect("write manifest");
+        Self::launch(dir, options).unwrap_or_else(|logs| panic!("docket did not start:\n{logs}"))
+    }
+
+    /// Starts docket on an existing folder (restarts keep the same data dir).
+    pub fn launch(dir: Arc<tempfile::TempDir>, options: Options) -> Result<Docket, String> {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_docket"));
+        command
+            .arg("up")
+            .arg("-f")
+            .arg(dir.path().join("spin.toml"))
+            .args(["--listen", "127.0.0.1:0", "--max-concurrent", "64"])
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(&options.args)
+            .env("RUST_LOG", "info")
+            .envs(options.env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("spawn docket");
+        let stderr = child.stderr.take().expect("stderr");
+        let logs = Arc::new(Mutex::new(String::new()));
+        let (ready, ready_rx) = mpsc::channel();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("serving on http://").nth(1) {
+                    let addr = rest.split_whitespace().next().unwrap_or("").to_string();
+                    let _ = ready.send(addr);
+                }
+                let mut logs = sink.lock().unwrap();
+                logs.push_str(&line);
+                logs.push('\n');
+            }
+        });
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            if let Ok(addr) = ready_rx.recv_timeout(Duration::from_millis(50)) {
+                let addr = addr.parse().expect("listen address");
+                return Ok(Docket {
+                    child: Some(child),
+                    addr,
+                    dir,
+                    logs,
+                });
+            }
+            if let Ok(Some(_)) = child.try_wait() {
+                std::thread::sleep(Duration::from_millis(100));
+                return Err(logs.lock().unwrap().clone());
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return Err(format!("timed out\n{}", logs.lock().unwrap()));
+            }
+        }
+    }
+
+    /// Runs docket expecting it to refuse to start; returns its output.
+    pub fn refuses(manifest: &str, options: Options) -> String {
+        let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+        std::fs::write(dir.path().join("spin.toml"), manifest).expect("write manifest");
+        match Self::launch(dir, options) {
+            Ok(_) => panic!("docket started but should have refused"),
+            Err(logs) => logs,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        reply(agent().get(&self.url(path)).call())
+    }
+
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        let mut request = ureq::http::Request::builder().method(method).uri(self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(body.to_string()).expect("request");
+        reply(agent().run(request))
+    }
+
+    pub fn post_json(&self, path: &str, body: &serde_json::Value) -> Reply {
+        self.request("POST", path, &[("content-type", "application/json")], &body.to_string())
+    }
+
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 10 s) for a log line containing `needle`, returning it.
+    pub fn wait_for_log(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(line) = self.logs().lines().find(|l| l.contains(needle)) {
+                return line.to_string();
+            }
+            assert!(Instant::now() < deadline, "no log line with {needle:?} in:\n{}", self.logs());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn admin_token(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("data/admin-token")).expect("admin token")
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        terminate(&child);
+        let status = child.wait().expect("wait");
+        std::thread::sleep(Duration::from_millis(50));
+        status
+    }
+}
+
+fn terminate(child: &Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}
+
+impl Drop for Docket {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            terminate(&child);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
