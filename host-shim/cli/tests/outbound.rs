@@ -9,7 +9,9 @@ fn fetch(app: &Docket, url: &str) -> support::Reply {
     let encoded: String = url
         .bytes()
         .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect();
@@ -37,7 +39,11 @@ fn allows_listed_hosts_and_denies_the_rest() {
     ] {
         let reply = fetch(&app, &denied);
         assert_eq!(reply.status, 502, "{denied}: {}", reply.body);
-        assert!(reply.body.contains("HttpRequestDenied"), "{denied}: {}", reply.body);
+        assert!(
+            reply.body.contains("HttpRequestDenied"),
+            "{denied}: {}",
+            reply.body
+        );
     }
     let line = app.wait_for_log("outbound request denied");
     assert!(line.contains("component=\"out\""), "{line}");
@@ -47,9 +53,17 @@ fn allows_listed_hosts_and_denies_the_rest() {
 fn resolves_variable_templates_in_allowed_hosts() {
     let server = EchoServer::start("templated");
     let body = "[variables]\nupstream = { default = \"http://127.0.0.1:1\" }\n".to_string()
-        + &component("out", "/...", "outbound", "allowed_outbound_hosts = [\"{{ upstream }}\"]");
+        + &component(
+            "out",
+            "/...",
+            "outbound",
+            "allowed_outbound_hosts = [\"{{ upstream }}\"]",
+        );
     let options = support::Options {
-        env: vec![("SPIN_VARIABLE_UPSTREAM".into(), format!("http://127.0.0.1:{}", server.addr.port()))],
+        env: vec![(
+            "SPIN_VARIABLE_UPSTREAM".into(),
+            format!("http://127.0.0.1:{}", server.addr.port()),
+        )],
         ..Default::default()
     };
     let app = Docket::start_with(&manifest(&body), options);

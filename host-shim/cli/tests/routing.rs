@@ -45,16 +45,25 @@ fn sets_spin_headers_like_spin() {
     let headers = &seen["headers"];
     let full_url = format!("http://{}/users/7/cart/items/3/edit?theme=pink", app.addr);
     assert_eq!(headers["spin-full-url"], full_url);
-    assert_eq!(seen["uri"], full_url, "wasi:http gives scheme, authority and path");
+    assert_eq!(
+        seen["uri"], full_url,
+        "wasi:http gives scheme, authority and path"
+    );
     assert_eq!(headers["spin-path-info"], "/items/3/edit");
     assert_eq!(headers["spin-matched-route"], "/users/:userid/cart/...");
-    assert_eq!(headers["spin-raw-component-route"], "/users/:userid/cart/...");
+    assert_eq!(
+        headers["spin-raw-component-route"],
+        "/users/:userid/cart/..."
+    );
     assert_eq!(headers["spin-component-route"], "/users/:userid/cart");
     assert_eq!(headers["spin-base-path"], "/");
     assert_eq!(headers["spin-path-match-userid"], "7");
     assert_eq!(headers["x-custom"], "kept");
     let client = headers["spin-client-addr"].as_str().unwrap();
-    assert!(client.starts_with("127.0.0.1:"), "client addr not overwritten: {client}");
+    assert!(
+        client.starts_with("127.0.0.1:"),
+        "client addr not overwritten: {client}"
+    );
 }
 
 #[test]
@@ -88,7 +97,12 @@ fn logs_one_line_per_request_with_component_and_status() {
     app.get("/api/thing");
     let line = app.wait_for_log("path=/api/thing");
     assert!(line.contains("docket::request"), "{line}");
-    for expected in ["component=\"api\"", "route=\"/api/...\"", "status=200", "duration_ms="] {
+    for expected in [
+        "component=\"api\"",
+        "route=\"/api/...\"",
+        "status=200",
+        "duration_ms=",
+    ] {
         assert!(line.contains(expected), "{expected} missing from {line}");
     }
 }
@@ -96,19 +110,37 @@ fn logs_one_line_per_request_with_component_and_status() {
 #[test]
 fn refuses_to_start_on_manifest_errors() {
     let cases = [
-        (manifest("[component.a]\nsource = \"missing.wasm\"\n"), "not found"),
-        ("spin_manifest_version = 1\n[application]\nname = \"x\"\n".to_string(), "unsupported manifest version 1"),
+        (
+            manifest("[component.a]\nsource = \"missing.wasm\"\n"),
+            "not found",
+        ),
+        (
+            "spin_manifest_version = 1\n[application]\nname = \"x\"\n".to_string(),
+            "unsupported manifest version 1",
+        ),
         (
             manifest(&(component("a", "/x", "hello", "") + &component("b", "/x/", "hello", ""))),
             "clashes",
         ),
         (
-            manifest(&component("a", "/x", "variables", "[component.a.variables]\nv = \"{{ nope }}\"\n")),
+            manifest(&component(
+                "a",
+                "/x",
+                "variables",
+                "[component.a.variables]\nv = \"{{ nope }}\"\n",
+            )),
             "undefined variable `nope`",
         ),
         (
-            manifest(&("[variables]\ntoken = { required = true }\n".to_string()
-                + &component("a", "/x", "variables", "[component.a.variables]\nt = \"{{ token }}\"\n"))),
+            manifest(
+                &("[variables]\ntoken = { required = true }\n".to_string()
+                    + &component(
+                        "a",
+                        "/x",
+                        "variables",
+                        "[component.a.variables]\nt = \"{{ token }}\"\n",
+                    )),
+            ),
             "`token` (set SPIN_VARIABLE_TOKEN)",
         ),
         (
@@ -118,8 +150,14 @@ fn refuses_to_start_on_manifest_errors() {
     ];
     for (text, expected) in cases {
         let output = Docket::refuses(&text, Options::default());
-        assert!(output.contains(expected), "expected {expected:?} in:\n{output}");
-        assert!(output.contains("spin.toml") || expected.contains("mqtt"), "file not named:\n{output}");
+        assert!(
+            output.contains(expected),
+            "expected {expected:?} in:\n{output}"
+        );
+        assert!(
+            output.contains("spin.toml") || expected.contains("mqtt"),
+            "file not named:\n{output}"
+        );
     }
 }
 
@@ -128,7 +166,9 @@ fn resolves_sources_against_the_manifest_folder() {
     let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
     std::fs::create_dir_all(dir.path().join("wasm")).unwrap();
     std::fs::copy(guest("hello"), dir.path().join("wasm/hello.wasm")).unwrap();
-    let text = manifest("[[trigger.http]]\nroute = \"/...\"\ncomponent = \"hello\"\n[component.hello]\nsource = \"wasm/hello.wasm\"\n");
+    let text = manifest(
+        "[[trigger.http]]\nroute = \"/...\"\ncomponent = \"hello\"\n[component.hello]\nsource = \"wasm/hello.wasm\"\n",
+    );
     std::fs::write(dir.path().join("spin.toml"), text).unwrap();
     let app = Docket::launch(dir, Options::default()).unwrap();
     assert!(app.get("/").body.contains("docket-hello-v1"));
@@ -153,10 +193,20 @@ fn build_runs_each_command_in_its_workdir() {
             .unwrap()
     };
     let only_a = build(&["-c", "a"]);
-    assert!(only_a.status.success(), "{}", String::from_utf8_lossy(&only_a.stderr));
-    assert_eq!(std::fs::read_to_string(dir.path().join("work/second")).unwrap(), "one\n");
+    assert!(
+        only_a.status.success(),
+        "{}",
+        String::from_utf8_lossy(&only_a.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("work/second")).unwrap(),
+        "one\n"
+    );
     let all = build(&[]);
     assert!(!all.status.success());
     let stderr = String::from_utf8_lossy(&all.stderr);
-    assert!(stderr.contains("component `b`") && stderr.contains("exit 3"), "{stderr}");
+    assert!(
+        stderr.contains("component `b`") && stderr.contains("exit 3"),
+        "{stderr}"
+    );
 }

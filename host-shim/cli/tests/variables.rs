@@ -29,7 +29,11 @@ fn app_body() -> String {
 
 fn start() -> Docket {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("vars.env"), "SPIN_VARIABLE_FROM_DOTENV=from-file\n").unwrap();
+    std::fs::write(
+        dir.path().join("vars.env"),
+        "SPIN_VARIABLE_FROM_DOTENV=from-file\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("runtime-config.toml"),
         "[[config_provider]]\ntype = \"env\"\ndotenv_path = \"vars.env\"\n",
@@ -64,7 +68,11 @@ fn resolves_every_source_through_both_interfaces() {
     ] {
         for interface in ["spin", "config"] {
             let reply = app.get(&format!("/{interface}?name={name}"));
-            assert_eq!((reply.status, reply.body.as_str()), (200, expected), "{interface} {name}");
+            assert_eq!(
+                (reply.status, reply.body.as_str()),
+                (200, expected),
+                "{interface} {name}"
+            );
         }
     }
     // Only the component's own variables are visible, not every app variable.
@@ -89,6 +97,9 @@ fn secret_values_never_reach_the_logs() {
 fn refuses_to_start_without_a_required_value() {
     let output = Docket::refuses(&manifest(&app_body()), Options::default());
     for name in ["from_flag", "from_dotenv", "api_key"] {
-        assert!(output.contains(&format!("`{name}`")), "{name} not named:\n{output}");
+        assert!(
+            output.contains(&format!("`{name}`")),
+            "{name} not named:\n{output}"
+        );
     }
 }

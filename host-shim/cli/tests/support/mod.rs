@@ -29,7 +29,9 @@ pub fn guest(name: &str) -> PathBuf {
 
 /// A manifest with the standard header; `body` holds variables, triggers and components.
 pub fn manifest(body: &str) -> String {
-    format!("spin_manifest_version = 2\n[application]\nname = \"test-app\"\nversion = \"9.9.9\"\n{body}")
+    format!(
+        "spin_manifest_version = 2\n[application]\nname = \"test-app\"\nversion = \"9.9.9\"\n{body}"
+    )
 }
 
 /// A component table serving `guest` on `route`.
@@ -99,7 +101,11 @@ fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
         .collect();
     let body = response.body_mut().read_to_string().unwrap_or_default();
-    Reply { status, headers, body }
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 impl Docket {
@@ -185,7 +191,9 @@ impl Docket {
     }
 
     pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-        let mut request = ureq::http::Request::builder().method(method).uri(self.url(path));
+        let mut request = ureq::http::Request::builder()
+            .method(method)
+            .uri(self.url(path));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -194,7 +202,12 @@ impl Docket {
     }
 
     pub fn post_json(&self, path: &str, body: &serde_json::Value) -> Reply {
-        self.request("POST", path, &[("content-type", "application/json")], &body.to_string())
+        self.request(
+            "POST",
+            path,
+            &[("content-type", "application/json")],
+            &body.to_string(),
+        )
     }
 
     pub fn logs(&self) -> String {
@@ -208,7 +221,11 @@ impl Docket {
             if let Some(line) = self.logs().lines().find(|l| l.contains(needle)) {
                 return line.to_string();
             }
-            assert!(Instant::now() < deadline, "no log line with {needle:?} in:\n{}", self.logs());
+            assert!(
+                Instant::now() < deadline,
+                "no log line with {needle:?} in:\n{}",
+                self.logs()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

@@ -17,7 +17,9 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::config::{Host, SslMode};
 use wasmtime::component::{HasSelf, Linker, Resource};
 
-use crate::bindings::spin::postgres4_0_0::postgres::{self as v4, Error, ParameterValue, QueryError, RowSet};
+use crate::bindings::spin::postgres4_0_0::postgres::{
+    self as v4, Error, ParameterValue, QueryError, RowSet,
+};
 use crate::state::HostState;
 
 /// Connections kept open per address.
@@ -40,7 +42,9 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         s
     }
     v4::add_to_linker::<_, HasSelf<HostState>>(linker, state)?;
-    crate::bindings::spin::postgres3_0_0::postgres::add_to_linker::<_, HasSelf<HostState>>(linker, state)
+    crate::bindings::spin::postgres3_0_0::postgres::add_to_linker::<_, HasSelf<HostState>>(
+        linker, state,
+    )
 }
 
 impl PostgresClients {
@@ -85,7 +89,7 @@ fn tls_connector() -> tokio_postgres_rustls::MakeRustlsConnect {
 fn query_failed(err: tokio_postgres::Error) -> Error {
     Error::QueryFailed(match err.as_db_error() {
         Some(db) => QueryError::DbError(v4::DbError {
-            as_text: err.to_string(),
+            as_text: db.to_string(),
             severity: db.severity().to_string(),
             code: db.code().code().to_string(),
             message: db.message().to_string(),
@@ -100,15 +104,34 @@ fn query_failed(err: tokio_postgres::Error) -> Error {
             .filter_map(|(k, v)| v.map(|v| (k.to_string(), v.to_string())))
             .collect(),
         }),
-        None => QueryError::Text(err.to_string()),
+        None => QueryError::Text(error_chain(&err)),
     })
 }
 
+/// tokio-postgres puts the useful part of an error in its sources.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 impl HostState {
-    async fn pg_open(&mut self, address: String) -> wasmtime::Result<Result<Resource<ConnectionHandle>, Error>> {
+    async fn pg_open(
+        &mut self,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<ConnectionHandle>, Error>> {
         let config = match tokio_postgres::Config::from_str(&address) {
             Ok(config) => config,
-            Err(e) => return Ok(Err(Error::ConnectionFailed(format!("invalid address: {e}")))),
+            Err(e) => {
+                return Ok(Err(Error::ConnectionFailed(format!(
+                    "invalid address: {e}"
+                ))));
+            }
         };
         if let Err(denied) = self.check_pg_hosts(&config) {
             return Ok(Err(denied));
@@ -119,7 +142,7 @@ impl HostState {
         };
         match pool.get().await {
             Ok(client) => Ok(Ok(self.table.push(ConnectionHandle { client })?)),
-            Err(e) => Ok(Err(Error::ConnectionFailed(e.to_string()))),
+            Err(e) => Ok(Err(Error::ConnectionFailed(error_chain(&e)))),
         }
     }
 
@@ -186,7 +209,10 @@ impl HostState {
 impl v4::Host for HostState {}
 
 impl v4::HostConnection for HostState {
-    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<ConnectionHandle>, Error>> {
+    async fn open(
+        &mut self,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<ConnectionHandle>, Error>> {
         self.pg_open(address).await
     }
 

@@ -8,13 +8,18 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use rust_decimal::Decimal;
 use tokio_postgres::types::{FromSql, IsNull, Kind, ToSql, Type, to_sql_checked};
 
-use crate::bindings::spin::postgres4_0_0::postgres::{Error, Interval, ParameterValue, RangeBoundKind};
+use crate::bindings::spin::postgres4_0_0::postgres::{
+    Error, Interval, ParameterValue, RangeBoundKind,
+};
 
 pub type Param = Box<dyn ToSql + Send + Sync>;
 type BoxError = Box<dyn StdError + Sync + Send>;
 
 pub fn param_refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
-    params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
+    params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect()
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -22,7 +27,8 @@ fn bad(message: impl Into<String>) -> Error {
 }
 
 pub fn date(y: i32, m: u8, d: u8) -> Result<NaiveDate, Error> {
-    NaiveDate::from_ymd_opt(y, m.into(), d.into()).ok_or_else(|| bad(format!("invalid date {y}-{m}-{d}")))
+    NaiveDate::from_ymd_opt(y, m.into(), d.into())
+        .ok_or_else(|| bad(format!("invalid date {y}-{m}-{d}")))
 }
 
 pub fn time(h: u8, m: u8, s: u8, ns: u32) -> Result<NaiveTime, Error> {
@@ -31,7 +37,8 @@ pub fn time(h: u8, m: u8, s: u8, ns: u32) -> Result<NaiveTime, Error> {
 }
 
 fn decimal(text: &str) -> Result<Decimal, Error> {
-    text.parse().map_err(|e| bad(format!("invalid decimal {text:?}: {e}")))
+    text.parse()
+        .map_err(|e| bad(format!("invalid decimal {text:?}: {e}")))
 }
 
 type Bound<T> = Option<(T, RangeBoundKind)>;
@@ -41,7 +48,8 @@ fn range<T, U>(
     convert: impl Fn(T) -> Result<U, Error>,
 ) -> Result<PgRange<U>, Error> {
     let bound = |b: Bound<T>| -> Result<Option<(U, bool)>, Error> {
-        b.map(|(v, kind)| Ok((convert(v)?, kind == RangeBoundKind::Inclusive))).transpose()
+        b.map(|(v, kind)| Ok((convert(v)?, kind == RangeBoundKind::Inclusive)))
+            .transpose()
     };
     Ok(PgRange {
         lower: bound(lower)?,
@@ -68,17 +76,21 @@ fn to_param(value: ParameterValue) -> Result<Param, Error> {
         P::Binary(v) => Box::new(v),
         P::Date((y, m, d)) => Box::new(date(y, m, d)?),
         P::Time((h, m, s, ns)) => Box::new(time(h, m, s, ns)?),
-        P::Datetime((y, mo, d, h, mi, s, ns)) => {
-            Box::new(Timestamp(NaiveDateTime::new(date(y, mo, d)?, time(h, mi, s, ns)?)))
-        }
+        P::Datetime((y, mo, d, h, mi, s, ns)) => Box::new(Timestamp(NaiveDateTime::new(
+            date(y, mo, d)?,
+            time(h, mi, s, ns)?,
+        ))),
         P::Timestamp(secs) => Box::new(Timestamp(
             chrono::DateTime::from_timestamp(secs, 0)
                 .ok_or_else(|| bad(format!("timestamp {secs} out of range")))?
                 .naive_utc(),
         )),
-        P::Uuid(v) => Box::new(uuid::Uuid::parse_str(&v).map_err(|e| bad(format!("invalid uuid {v:?}: {e}")))?),
+        P::Uuid(v) => Box::new(
+            uuid::Uuid::parse_str(&v).map_err(|e| bad(format!("invalid uuid {v:?}: {e}")))?,
+        ),
         P::Jsonb(bytes) => Box::new(
-            serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| bad(format!("invalid JSON: {e}")))?,
+            serde_json::from_slice::<serde_json::Value>(&bytes)
+                .map_err(|e| bad(format!("invalid JSON: {e}")))?,
         ),
         P::Decimal(v) => Box::new(decimal(&v)?),
         P::RangeInt32(bounds) => Box::new(range(bounds, Ok)?),

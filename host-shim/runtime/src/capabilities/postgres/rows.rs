@@ -83,8 +83,14 @@ fn range<T, U>(r: PgRange<T>, convert: impl Fn(T) -> U) -> Bounds<U> {
     (bound(r.lower, &convert), bound(r.upper, &convert))
 }
 
-fn get<'a, T: FromSql<'a>>(row: &'a Row, i: usize, wrap: impl Fn(T) -> DbValue) -> Result<DbValue, tokio_postgres::Error> {
-    Ok(row.try_get::<_, Option<T>>(i)?.map_or(DbValue::DbNull, wrap))
+fn get<'a, T: FromSql<'a>>(
+    row: &'a Row,
+    i: usize,
+    wrap: impl Fn(T) -> DbValue,
+) -> Result<DbValue, tokio_postgres::Error> {
+    Ok(row
+        .try_get::<_, Option<T>>(i)?
+        .map_or(DbValue::DbNull, wrap))
 }
 
 fn value(row: &Row, i: usize) -> Result<DbValue, Error> {
@@ -103,15 +109,28 @@ fn value(row: &Row, i: usize) -> Result<DbValue, Error> {
             DbValue::Date((d.year(), d.month() as u8, d.day() as u8))
         }),
         Type::TIME => get(row, i, |t: chrono::NaiveTime| {
-            DbValue::Time((t.hour() as u8, t.minute() as u8, t.second() as u8, t.nanosecond()))
+            DbValue::Time((
+                t.hour() as u8,
+                t.minute() as u8,
+                t.second() as u8,
+                t.nanosecond(),
+            ))
         }),
         Type::TIMESTAMP => get(row, i, datetime),
-        Type::TIMESTAMPTZ => get(row, i, |v: chrono::DateTime<chrono::Utc>| datetime(v.naive_utc())),
+        Type::TIMESTAMPTZ => get(row, i, |v: chrono::DateTime<chrono::Utc>| {
+            datetime(v.naive_utc())
+        }),
         Type::UUID => get(row, i, |v: uuid::Uuid| DbValue::Uuid(v.to_string())),
-        Type::JSON | Type::JSONB => get(row, i, |v: serde_json::Value| DbValue::Jsonb(v.to_string().into_bytes())),
+        Type::JSON | Type::JSONB => get(row, i, |v: serde_json::Value| {
+            DbValue::Jsonb(v.to_string().into_bytes())
+        }),
         Type::NUMERIC => get(row, i, |v: Decimal| DbValue::Decimal(v.to_string())),
-        Type::INT4_RANGE => get(row, i, |r: PgRange<i32>| DbValue::RangeInt32(range(r, |v| v))),
-        Type::INT8_RANGE => get(row, i, |r: PgRange<i64>| DbValue::RangeInt64(range(r, |v| v))),
+        Type::INT4_RANGE => get(row, i, |r: PgRange<i32>| {
+            DbValue::RangeInt32(range(r, |v| v))
+        }),
+        Type::INT8_RANGE => get(row, i, |r: PgRange<i64>| {
+            DbValue::RangeInt64(range(r, |v| v))
+        }),
         Type::NUM_RANGE => get(row, i, |r: PgRange<Decimal>| {
             DbValue::RangeDecimal(range(r, |v| v.to_string()))
         }),
@@ -126,6 +145,7 @@ fn value(row: &Row, i: usize) -> Result<DbValue, Error> {
     };
     // A value the WIT types cannot express (an empty range, a date beyond
     // chrono's range) is handed over as raw bytes rather than failing the query.
-    typed.or_else(|_| get(row, i, |raw: RawBytes| DbValue::Unsupported(raw.0)))
+    typed
+        .or_else(|_| get(row, i, |raw: RawBytes| DbValue::Unsupported(raw.0)))
         .map_err(|e| Error::ValueConversionFailed(e.to_string()))
 }

@@ -105,7 +105,10 @@ fn row_set(rows: v4::RowSet) -> v3::RowSet {
 impl v3::Host for HostState {}
 
 impl v3::HostConnection for HostState {
-    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<ConnectionHandle>, v3::Error>> {
+    async fn open(
+        &mut self,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<ConnectionHandle>, v3::Error>> {
         Ok(self.pg_open(address).await?.map_err(error))
     }
 
@@ -130,7 +133,10 @@ impl v3::HostConnection for HostState {
         params: Vec<v3::ParameterValue>,
     ) -> wasmtime::Result<Result<u64, v3::Error>> {
         let params = params.into_iter().map(param).collect();
-        Ok(self.pg_execute(&handle, &statement, params).await?.map_err(error))
+        Ok(self
+            .pg_execute(&handle, &statement, params)
+            .await?
+            .map_err(error))
     }
 
     async fn drop(&mut self, handle: Resource<ConnectionHandle>) -> wasmtime::Result<()> {
