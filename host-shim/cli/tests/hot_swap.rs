@@ -1,6 +1,7 @@
 //! Hot swap: a changed `.wasm` replaces the running version under load with
 //! no failed request; a broken one is rejected while the old one serves; the
 //! reload endpoint is token protected; compiled code is cached across restarts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! A trapping, a looping and a memory-hungry request next to healthy ones:
 //! each fails alone with the right status, and the host keeps serving.
 //! SIGTERM lets in-flight requests finish.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! The key-value store: every operation, access control, durability.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! Outbound HTTP restricted by `allowed_outbound_hosts`, against a local server.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

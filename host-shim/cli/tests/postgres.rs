@@ -1,5 +1,6 @@
 //! PostgreSQL through pg3 and pg4 against the real local server, in a
 //! database of the test's own: every value type, NULLs, errors, denied hosts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

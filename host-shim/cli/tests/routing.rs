@@ -1,5 +1,6 @@
 //! Routing precedence, the `spin-*` headers, static responses, host
 //! endpoints, and startup refusals — through the real binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! SQLite through both interface versions: every value type, NULLs, errors,
 //! a forbidden database, and durability across a restart.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

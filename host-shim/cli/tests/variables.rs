@@ -1,4 +1,5 @@
 //! Every variable source, both guest interfaces, and secrets kept out of logs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

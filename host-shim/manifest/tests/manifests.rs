@@ -1,5 +1,6 @@
 //! Manifest parsing against files and inline text: what is accepted, and
 //! that each rejection names the file and the field.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 

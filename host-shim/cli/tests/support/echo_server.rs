@@ -1,5 +1,6 @@
 //! A tiny HTTP/1.1 server on a random loopback port that answers every
 //! request with a fixed body, for outbound-request tests.
+#![allow(clippy::expect_used)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};

@@ -1,6 +1,6 @@
 //! Test harness: runs the real `docket` binary on a random loopback port with
 //! its own data dir, against the real guest components built in `components/`.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod echo_server;
 
@@ -43,18 +43,10 @@ pub fn component(id: &str, route: &str, guest_name: &str, extra: &str) -> String
     )
 }
 
+#[derive(Default)]
 pub struct Options {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            args: Vec::new(),
-            env: Vec::new(),
-        }
-    }
 }
 
 /// A running `docket up`; stopped (SIGTERM, then SIGKILL) when dropped.
