@@ -27,7 +27,7 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    logging::init();
+    let _log_guard = logging::init();
     let result = match cli.command {
         Command::Up(args) => up::run(args),
         Command::Build(args) => build::run(&args),

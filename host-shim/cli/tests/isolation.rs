@@ -68,6 +68,21 @@ fn misbehaving_requests_fail_alone() {
 }
 
 #[test]
+fn every_request_gets_a_fresh_instance() {
+    let app = start();
+    // Hog first so a reused memory slot would carry dirty pages if it were not reset.
+    assert_eq!(app.get("/bad/hog").status, 500);
+    for _ in 0..50 {
+        let reply = app.get("/bad/count");
+        assert_eq!(
+            (reply.status, reply.body.trim()),
+            (200, "1"),
+            "state leaked between requests"
+        );
+    }
+}
+
+#[test]
 fn sigterm_drains_in_flight_requests() {
     let app = start();
     let url = app.url("/bad/slow?ms=1500");

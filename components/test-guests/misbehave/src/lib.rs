@@ -1,16 +1,23 @@
-//! Test guest: misbehaves on purpose (trap, endless loop, memory hog, slow reply) so tests can check host limits.
+//! Test guest: misbehaves on purpose (trap, endless loop, memory hog, slow reply) so tests can
+//! check host limits, and counts requests per instance (`/count`) to show instances are fresh.
 
 use guest_support::{error, query_param, route_path, text};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
+
+/// Counts requests seen by this instance; a fresh instance per request always says 1.
+static REQUESTS_SEEN: AtomicU32 = AtomicU32::new(0);
 
 const MIB: usize = 1 << 20;
 
 #[http_component]
 fn handle(req: Request) -> Response {
+    let seen = REQUESTS_SEEN.fetch_add(1, Ordering::Relaxed) + 1;
     match route_path(&req) {
+        "/count" => text(200, seen.to_string()),
         "/ok" => text(200, "ok"),
         "/trap" => panic!("deliberate trap"),
         "/loop" => spin_forever(),

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Serves one tiny hello component with `docket up` and with `wasmtime serve`
+(wasmtime-cli 48.x, the reference wasi:http host), loads both with wrk in the
+same run, and measures docket's cold and warm start for the repo's spin.toml.
+
+Prints a table and writes benches/results/host.json. Numbers, not assertions.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCKET = ROOT / "target/release/docket"
+HELLO = ROOT / "components/target/wasm32-wasip2/release/hello.wasm"
+WASMTIME_VERSION = "48.0.8"
+WASMTIME_ROOT = Path(os.environ.get("WASMTIME_ROOT", Path.home() / ".cache/docket/wasmtime-48"))
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+THREADS, CONNECTIONS = 2, 64
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+STARTS = int(os.environ.get("BENCH_STARTS", "5"))
+
+
+def run(*cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.005)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def ensure_tools():
+    run("cargo", "build", "--release", "-p", "docket-cli", cwd=ROOT)
+    run(str(ROOT / "scripts/build-components"), cwd=ROOT)
+    if not shutil.which("wrk"):
+        run("apt-get", "install", "-y", "-q", "wrk")
+    wasmtime = WASMTIME_ROOT / "bin/wasmtime"
+    if not wasmtime.exists():
+        print(f"installing wasmtime-cli {WASMTIME_VERSION} into {WASMTIME_ROOT} (about 20 minutes)", flush=True)
+        run("cargo", "install", "--locked", f"wasmtime-cli@{WASMTIME_VERSION}", "--root", str(WASMTIME_ROOT))
+    return wasmtime
+
+
+def hello_manifest(folder):
+    shutil.copy(HELLO, folder / "hello.wasm")
+    (folder / "spin.toml").write_text(
+        'spin_manifest_version = 2\n[application]\nname = "bench"\n'
+        '[[trigger.http]]\nroute = "/..."\ncomponent = "hello"\n'
+        '[component.hello]\nsource = "hello.wasm"\n'
+    )
+    return folder / "spin.toml"
+
+
+def parse_latency(text):
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url):
+    out = subprocess.run(
+        ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": parse_latency(pct["50"]),
+        "p99_ms": parse_latency(pct["99"]),
+        "errors": (int(errors.group(1)) if errors else 0)
+        + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
+    }
+
+
+def throughput(wasmtime, work):
+    manifest = hello_manifest(work)
+    docket_port, wasmtime_port = free_port(), free_port()
+    env = dict(os.environ, RUST_LOG="info")
+    servers = [
+        subprocess.Popen(
+            [str(DOCKET), "up", "-f", str(manifest), "--listen", f"127.0.0.1:{docket_port}",
+             "--data-dir", str(work / "data"), "--no-watch"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(
+            [str(wasmtime), "serve", "-Scli", "--addr", f"127.0.0.1:{wasmtime_port}", str(work / "hello.wasm")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    ]
+    try:
+        urls = {"docket": f"http://127.0.0.1:{docket_port}/", "wasmtime serve": f"http://127.0.0.1:{wasmtime_port}/"}
+        for url in urls.values():
+            wait_http(url)
+            subprocess.run(["wrk", "-t2", "-c64", "-d2s", url], check=True, capture_output=True)
+        results = {name: [] for name in urls}
+        for _ in range(ROUNDS):
+            for name, url in urls.items():
+                results[name].append(wrk(url))
+        return {
+            name: {
+                "rps": statistics.mean(r["rps"] for r in runs),
+                "p50_ms": statistics.mean(r["p50_ms"] for r in runs),
+                "p99_ms": statistics.mean(r["p99_ms"] for r in runs),
+                "errors": sum(r["errors"] for r in runs),
+                "runs": runs,
+            }
+            for name, runs in results.items()
+        }
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait()
+
+
+def start_time(data_dir, manifest):
+    port = free_port()
+    started = time.monotonic()
+    server = subprocess.Popen(
+        [str(DOCKET), "up", "-f", str(manifest), "--listen", f"127.0.0.1:{port}",
+         "--data-dir", str(data_dir), "--no-watch"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/.well-known/spin/health")
+        return (time.monotonic() - started) * 1000
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def startup(work):
+    manifest = ROOT / "spin.toml"
+    run(str(DOCKET), "build", "-f", str(manifest), cwd=ROOT, stdout=subprocess.DEVNULL)
+    cold, warm = [], []
+    for i in range(STARTS):
+        data = work / f"start-{i}"
+        cold.append(start_time(data, manifest))
+        warm.append(start_time(data, manifest))
+    return {"cold_ms": statistics.median(cold), "warm_ms": statistics.median(warm), "cold_runs": cold, "warm_runs": warm}
+
+
+def main():
+    wasmtime = ensure_tools()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        load = throughput(wasmtime, work)
+        starts = startup(work)
+    d, w = load["docket"], load["wasmtime serve"]
+    report = {
+        "load": {"threads": THREADS, "connections": CONNECTIONS, "duration": DURATION, "rounds": ROUNDS, **load},
+        "ratio_rps_docket_over_wasmtime": d["rps"] / w["rps"],
+        "ratio_p99_docket_over_wasmtime": d["p99_ms"] / w["p99_ms"],
+        "startup": starts,
+        "machine": {"cpus": os.cpu_count(), "kernel": os.uname().release},
+    }
+    print(f"\nhello component, wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}, mean of {ROUNDS} alternating rounds")
+    print(f"{'host':<16}{'req/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for name, r in load.items():
+        print(f"{name:<16}{r['rps']:>12.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{r['errors']:>8}")
+    print(f"ratio docket/wasmtime: throughput {report['ratio_rps_docket_over_wasmtime']:.2f}x, "
+          f"p99 {report['ratio_p99_docket_over_wasmtime']:.2f}x")
+    print(f"startup of spin.toml (median of {STARTS}): cold {starts['cold_ms']:.0f} ms, warm {starts['warm_ms']:.0f} ms")
+    out = ROOT / "benches/results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "host.json").write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
