@@ -80,7 +80,9 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
 }
 
 fn runtime_config(args: &UpArgs) -> anyhow::Result<RuntimeConfig> {
-    let mut config = RuntimeConfig::new(args.listen, args.data_dir.clone());
+    let data_dir = std::path::absolute(&args.data_dir)
+        .with_context(|| format!("invalid data dir {}", args.data_dir.display()))?;
+    let mut config = RuntimeConfig::new(args.listen, data_dir.clone());
     config.limits = RequestLimits {
         memory_bytes: args.max_memory_mb << 20,
         timeout: Duration::try_from_secs_f64(args.request_timeout_secs)
@@ -96,13 +98,13 @@ fn runtime_config(args: &UpArgs) -> anyhow::Result<RuntimeConfig> {
         }
     }
     config.watch_sources = !args.no_watch;
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("failed to create {}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("failed to create {}", data_dir.display()))?;
     let token = match &args.admin_token {
         Some(token) => token.clone(),
         None => generate_token()?,
     };
-    write_private(&args.data_dir.join("admin-token"), &token)?;
+    write_private(&data_dir.join("admin-token"), &token)?;
     config.admin_token = Some(token);
     Ok(config)
 }

@@ -40,6 +40,7 @@ impl Drop for Database {
 
 fn psql(sql: &str) {
     let status = Command::new("psql")
+        .env("PGOPTIONS", "--client-min-messages=warning")
         .args([
             "-h",
             "127.0.0.1",

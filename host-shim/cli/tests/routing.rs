@@ -176,6 +176,24 @@ fn resolves_sources_against_the_manifest_folder() {
 }
 
 #[test]
+fn accepts_a_relative_data_dir() {
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    std::fs::write(
+        dir.path().join("spin.toml"),
+        manifest(&component("hello", "/...", "hello", "")),
+    )
+    .unwrap();
+    let options = Options {
+        args: vec!["--data-dir".into(), "relative/state".into()],
+        cwd: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let app = Docket::launch(dir.clone(), options).unwrap();
+    assert_eq!(app.get("/").status, 200);
+    assert!(dir.path().join("relative/state/admin-token").is_file());
+}
+
+#[test]
 fn build_runs_each_command_in_its_workdir() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("work")).unwrap();

@@ -51,6 +51,7 @@ fn start() -> Docket {
             ("SPIN_VARIABLE_FROM_ENV".into(), "env-value".into()),
             ("SPIN_VARIABLE_API_KEY".into(), SECRET.into()),
         ],
+        ..Default::default()
     };
     let app = Docket::start_with(&manifest(&app_body()), options);
     drop(dir);

@@ -47,6 +47,8 @@ pub fn component(id: &str, route: &str, guest_name: &str, extra: &str) -> String
 pub struct Options {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// Working directory of the process (default: the test's).
+    pub cwd: Option<PathBuf>,
 }
 
 /// A running `docket up`; stopped (SIGTERM, then SIGKILL) when dropped.
@@ -114,13 +116,18 @@ impl Docket {
     /// Starts docket on an existing folder (restarts keep the same data dir).
     pub fn launch(dir: Arc<tempfile::TempDir>, options: Options) -> Result<Docket, String> {
         let mut command = Command::new(env!("CARGO_BIN_EXE_docket"));
+        if let Some(cwd) = &options.cwd {
+            command.current_dir(cwd);
+        }
         command
             .arg("up")
             .arg("-f")
             .arg(dir.path().join("spin.toml"))
-            .args(["--listen", "127.0.0.1:0", "--max-concurrent", "64"])
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
+            .args(["--listen", "127.0.0.1:0", "--max-concurrent", "64"]);
+        if !options.args.iter().any(|a| a == "--data-dir") {
+            command.arg("--data-dir").arg(dir.path().join("data"));
+        }
+        command
             .args(&options.args)
             .env("RUST_LOG", "info")
             .envs(options.env.iter().map(|(k, v)| (k, v)))
