@@ -1,0 +1,1 @@
+//! Redis-backed state store (see the module docs of `state`).

@@ -1,0 +1,1 @@
+//! SQLite-backed state store.
