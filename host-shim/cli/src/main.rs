@@ -1,7 +1,10 @@
 //! The `docket` command: run `spin.toml` locally as Spin would.
 
 mod build;
+mod dapr;
 mod logging;
+mod sidecar;
+mod signals;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +26,8 @@ enum Command {
     Up(up::UpArgs),
     /// Run each component's build command, as `spin build` does
     Build(build::BuildArgs),
+    /// Run only the Dapr sidecar in front of an HTTP app, as `daprd` does
+    Sidecar(sidecar::SidecarArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -31,6 +36,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Up(args) => up::run(args),
         Command::Build(args) => build::run(&args),
+        Command::Sidecar(args) => sidecar::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -5,11 +5,21 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use anyhow::{Context, bail};
 use clap::Args;
+use docket_manifest::App;
 use docket_runtime::{RequestLimits, Runtime, RuntimeConfig, RuntimeConfigFile};
+use docket_sidecar::Sidecar;
+use tokio::net::TcpListener;
 
 use crate::build::{self, BuildArgs};
+use crate::dapr::DaprArgs;
+use crate::signals::Shutdown;
+
+/// The application variable through which components find the Dapr API.
+const DAPR_URL_VARIABLE: &str = "dapr_url";
 
 #[derive(Args)]
 pub struct UpArgs {
@@ -51,6 +61,11 @@ pub struct UpArgs {
     /// Token for POST /.well-known/docket/components/{id}/reload (generated if unset)
     #[arg(long, env = "DOCKET_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// Serve the components only; a real `dapr run` provides the Dapr API on --dapr-http-port
+    #[arg(long)]
+    no_sidecar: bool,
+    #[command(flatten)]
+    dapr: DaprArgs,
 }
 
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
@@ -60,7 +75,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
             components: Vec::new(),
         })?;
     }
-    let config = runtime_config(&args)?;
+    let mut config = runtime_config(&args)?;
     let app = docket_manifest::load(&args.manifest)?;
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -68,15 +83,75 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         .context("failed to start the async runtime")?;
     tokio.block_on(async move {
         let started = std::time::Instant::now();
+        let shutdown = Shutdown::listen();
+        let dapr_listener = if args.no_sidecar {
+            None
+        } else {
+            let listen = args.dapr.listen();
+            let listener = TcpListener::bind(listen).await.with_context(|| {
+                format!("failed to listen on {listen} for the Dapr API (use --dapr-http-port)")
+            })?;
+            Some(listener)
+        };
+        let dapr_port = match &dapr_listener {
+            Some(listener) => listener.local_addr()?.port(),
+            None => args.dapr.dapr_http_port,
+        };
+        point_components_at_dapr(&app, &mut config, dapr_port);
+        let base_dir = app.base_dir.clone();
+        let app_ids: Vec<String> = app.components.keys().cloned().collect();
+        let data_dir = config.data_dir.clone();
         let runtime = Runtime::start(app, config).await?;
         let addr = runtime.local_addr();
+        if let Some(listener) = dapr_listener {
+            let mut sidecar_config = args.dapr.sidecar_config(
+                app_ids,
+                format!("http://{addr}"),
+                listener.local_addr()?,
+                data_dir,
+                &base_dir,
+            )?;
+            if args.dapr.resources_paths.is_empty() {
+                sidecar_config.resources_paths.retain(|p| p.is_dir());
+            }
+            sidecar_config.route_owner = Some(Arc::new(runtime.route_owner()));
+            let sidecar = Sidecar::start(sidecar_config, listener).await?;
+            let handle = sidecar.run(shutdown.clone().wait()).await?;
+            let mut swaps = runtime.components().subscribe_swaps();
+            tokio::spawn(async move {
+                while swaps.recv().await.is_ok() {
+                    handle.refresh_subscriptions();
+                }
+            });
+        }
         tracing::info!(
             listen = %addr,
+            dapr = %format!("127.0.0.1:{dapr_port}"),
             startup_ms = started.elapsed().as_millis() as u64,
             "serving on http://{addr}"
         );
-        runtime.serve(shutdown_signal()).await
+        runtime.serve(shutdown.wait()).await
     })
+}
+
+/// Components reach Dapr through the `dapr_url` variable (when the manifest
+/// declares it); point it at this sidecar unless the operator set it.
+fn point_components_at_dapr(app: &App, config: &mut RuntimeConfig, dapr_port: u16) {
+    config.sidecar_port = Some(dapr_port);
+    let env_name = format!(
+        "{}{}",
+        config.variable_env_prefix,
+        DAPR_URL_VARIABLE.to_ascii_uppercase()
+    );
+    let operator_set = config.variable_overrides.contains_key(DAPR_URL_VARIABLE)
+        || std::env::var_os(&env_name).is_some()
+        || config.runtime_config.dotenv_values.contains_key(&env_name);
+    if app.variables.contains_key(DAPR_URL_VARIABLE) && !operator_set {
+        config.variable_overrides.insert(
+            DAPR_URL_VARIABLE.to_string(),
+            format!("http://127.0.0.1:{dapr_port}"),
+        );
+    }
 }
 
 fn runtime_config(args: &UpArgs) -> anyhow::Result<RuntimeConfig> {
@@ -138,22 +213,4 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
         .with_context(|| format!("failed to write {}", path.display()))?;
     file.write_all(contents.as_bytes())
         .with_context(|| format!("failed to write {}", path.display()))
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown signal received");
 }

@@ -24,7 +24,13 @@ pub struct RuntimeConfig {
     pub watch_sources: bool,
     /// Token for `POST /.well-known/docket/components/{id}/reload`.
     pub admin_token: Option<String>,
+    /// Port of the local Dapr sidecar; components' calls to it on loopback
+    /// carry their component id (see `CALLER_HEADER`).
+    pub sidecar_port: Option<u16>,
 }
+
+/// Header naming the calling component on requests to the local sidecar.
+pub const CALLER_HEADER: &str = "docket-app-id";
 
 #[derive(Debug, Clone, Copy)]
 pub struct RequestLimits {
@@ -57,6 +63,7 @@ impl RuntimeConfig {
             runtime_config: RuntimeConfigFile::default(),
             watch_sources: true,
             admin_token: None,
+            sidecar_port: None,
         }
     }
 

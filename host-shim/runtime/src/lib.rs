@@ -19,6 +19,6 @@ mod trigger;
 mod wasm_error;
 mod watch;
 
-pub use config::{RequestLimits, RuntimeConfig, RuntimeConfigFile};
+pub use config::{CALLER_HEADER, RequestLimits, RuntimeConfig, RuntimeConfigFile};
 pub use registry::{Components, ReloadError, ReloadOutcome};
 pub use runtime::Runtime;

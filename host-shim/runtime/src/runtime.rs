@@ -60,6 +60,7 @@ impl Runtime {
             )?,
             postgres: PostgresClients::default(),
             listen: local_addr,
+            sidecar_port: config.sidecar_port,
         });
 
         let engine = build_engine(&config)?;
@@ -98,6 +99,12 @@ impl Runtime {
 
     pub fn components(&self) -> Arc<Components> {
         self.trigger.components.clone()
+    }
+
+    /// The component that serves a request path, by the app's routes.
+    pub fn route_owner(&self) -> impl Fn(&str) -> Option<String> + Send + Sync + 'static {
+        let trigger = self.trigger.clone();
+        move |path: &str| trigger.component_for(path)
     }
 
     /// Serves until `shutdown` resolves, then drains in-flight requests.

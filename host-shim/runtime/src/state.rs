@@ -23,6 +23,7 @@ pub struct AppServices {
     pub key_value: KeyValueStores,
     pub postgres: PostgresClients,
     pub listen: SocketAddr,
+    pub sidecar_port: Option<u16>,
 }
 
 /// What one component is allowed and given, fixed at startup.
@@ -61,6 +62,7 @@ impl HostState {
             component: component.id.clone(),
             allowed: component.allowed_hosts.clone(),
             self_addr: services.listen,
+            sidecar_port: services.sidecar_port,
         };
         Self {
             component,

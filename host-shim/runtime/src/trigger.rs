@@ -93,6 +93,13 @@ impl HttpTrigger {
         Ok(())
     }
 
+    pub fn component_for(&self, path: &str) -> Option<String> {
+        match self.router.route(path)? {
+            (_, RouteTarget::Component(slot), _) => Some(slot.context.id.to_string()),
+            _ => None,
+        }
+    }
+
     async fn handle(
         &self,
         mut request: Request<Incoming>,

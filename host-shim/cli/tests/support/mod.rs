@@ -2,7 +2,9 @@
 //! its own data dir, against the real guest components built in `components/`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod dapr;
 pub mod echo_server;
+pub mod recording_app;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -54,7 +56,10 @@ pub struct Options {
 /// A running `docket up`; stopped (SIGTERM, then SIGKILL) when dropped.
 pub struct Docket {
     child: Option<Child>,
+    /// The app's address (`up`), or the Dapr API's (`sidecar`).
     pub addr: SocketAddr,
+    /// The Dapr API's address, when a sidecar runs.
+    pub dapr: Option<SocketAddr>,
     pub dir: Arc<tempfile::TempDir>,
     logs: Arc<Mutex<String>>,
 }
@@ -102,6 +107,20 @@ fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply
     }
 }
 
+/// `serving on http://ADDR ... dapr=ADDR` (up) or `Dapr API on http://ADDR` (sidecar).
+fn ready_addresses(line: &str) -> Option<(SocketAddr, Option<SocketAddr>)> {
+    let field = |marker: &str| {
+        line.split(marker)
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|addr| addr.parse::<SocketAddr>().ok())
+    };
+    if let Some(dapr) = field("Dapr API on http://") {
+        return Some((dapr, Some(dapr)));
+    }
+    field("serving on http://").map(|app| (app, field("dapr=")))
+}
+
 impl Docket {
     pub fn start(manifest: &str) -> Docket {
         Self::start_with(manifest, Options::default())
@@ -113,17 +132,49 @@ impl Docket {
         Self::launch(dir, options).unwrap_or_else(|logs| panic!("docket did not start:\n{logs}"))
     }
 
-    /// Starts docket on an existing folder (restarts keep the same data dir).
+    /// Starts `docket up` on an existing folder (restarts keep the same data dir).
     pub fn launch(dir: Arc<tempfile::TempDir>, options: Options) -> Result<Docket, String> {
+        let mut args: Vec<String> = vec![
+            "up".into(),
+            "-f".into(),
+            dir.path().join("spin.toml").display().to_string(),
+        ];
+        args.extend(["--listen", "127.0.0.1:0", "--max-concurrent", "64"].map(String::from));
+        if !options.args.iter().any(|a| a == "--dapr-http-port") {
+            args.extend(["--dapr-http-port", "0"].map(String::from));
+        }
+        Self::spawn(dir, args, options)
+    }
+
+    /// Starts `docket sidecar` for an app on `app_port`, with the resources in `dir/resources`.
+    pub fn sidecar(
+        dir: Arc<tempfile::TempDir>,
+        app_id: &str,
+        app_port: u16,
+        options: Options,
+    ) -> Result<Docket, String> {
+        let mut args: Vec<String> = vec![
+            "sidecar".into(),
+            "--app-id".into(),
+            app_id.into(),
+            "--app-port".into(),
+            app_port.to_string(),
+        ];
+        args.extend(["--dapr-http-port", "0", "--resources-path"].map(String::from));
+        args.push(dir.path().join("resources").display().to_string());
+        Self::spawn(dir, args, options)
+    }
+
+    fn spawn(
+        dir: Arc<tempfile::TempDir>,
+        args: Vec<String>,
+        options: Options,
+    ) -> Result<Docket, String> {
         let mut command = Command::new(env!("CARGO_BIN_EXE_docket"));
         if let Some(cwd) = &options.cwd {
             command.current_dir(cwd);
         }
-        command
-            .arg("up")
-            .arg("-f")
-            .arg(dir.path().join("spin.toml"))
-            .args(["--listen", "127.0.0.1:0", "--max-concurrent", "64"]);
+        command.args(&args);
         if !options.args.iter().any(|a| a == "--data-dir") {
             command.arg("--data-dir").arg(dir.path().join("data"));
         }
@@ -140,9 +191,8 @@ impl Docket {
         let sink = logs.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("serving on http://").nth(1) {
-                    let addr = rest.split_whitespace().next().unwrap_or("").to_string();
-                    let _ = ready.send(addr);
+                if let Some(found) = ready_addresses(&line) {
+                    let _ = ready.send(found);
                 }
                 let mut logs = sink.lock().unwrap();
                 logs.push_str(&line);
@@ -151,11 +201,11 @@ impl Docket {
         });
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
-            if let Ok(addr) = ready_rx.recv_timeout(Duration::from_millis(50)) {
-                let addr = addr.parse().expect("listen address");
+            if let Ok((addr, dapr)) = ready_rx.recv_timeout(Duration::from_millis(50)) {
                 return Ok(Docket {
                     child: Some(child),
                     addr,
+                    dapr,
                     dir,
                     logs,
                 });
@@ -183,6 +233,29 @@ impl Docket {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// A URL on the Dapr API.
+    pub fn dapr_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.dapr.expect("no sidecar running"))
+    }
+
+    pub fn dapr(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        let mut request = ureq::http::Request::builder()
+            .method(method)
+            .uri(self.dapr_url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        reply(agent().run(request.body(body.to_string()).expect("request")))
+    }
+
+    /// Kills the process without letting it clean up (SIGKILL).
+    pub fn kill(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 
     pub fn get(&self, path: &str) -> Reply {

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use docket_manifest::outbound::{AllowedHosts, default_port};
+
+use crate::config::CALLER_HEADER;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 type SendFuture = Box<
@@ -25,6 +27,7 @@ pub struct OutboundHttp {
     pub component: Arc<str>,
     pub allowed: Arc<AllowedHosts>,
     pub self_addr: SocketAddr,
+    pub sidecar_port: Option<u16>,
 }
 
 impl OutboundHttp {
@@ -53,6 +56,22 @@ impl OutboundHttp {
     }
 }
 
+impl OutboundHttp {
+    /// Tells the local sidecar which component (app-id) is calling.
+    fn name_caller(&self, request: &mut http::Request<WasiBody>) {
+        let uri = request.uri();
+        let to_sidecar = self.sidecar_port.is_some()
+            && uri.port_u16() == self.sidecar_port
+            && matches!(
+                uri.host(),
+                Some("localhost" | "127.0.0.1" | "[::1]" | "::1")
+            );
+        if to_sidecar && let Ok(value) = http::HeaderValue::try_from(&*self.component) {
+            request.headers_mut().insert(CALLER_HEADER, value);
+        }
+    }
+}
+
 impl WasiHttpHooks for OutboundHttp {
     fn send_request(
         &mut self,
@@ -70,6 +89,7 @@ impl WasiHttpHooks for OutboundHttp {
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
         self.resolve_self(&mut request);
+        self.name_caller(&mut request);
         Box::new(async move {
             use http_body_util::BodyExt;
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;

@@ -3,6 +3,9 @@
 //! keeping it pending until acknowledged so a crashed consumer's messages can
 //! be claimed by another.
 
+pub mod delivery;
+pub mod envelope;
+pub mod outcome;
 pub mod redis;
 pub mod sqlite;
 

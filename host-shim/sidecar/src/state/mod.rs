@@ -73,12 +73,16 @@ pub fn check_etag(
         return Ok(());
     }
     match (etag, current) {
-        (Some(given), _) if given.parse::<u64>().is_err() => Err(StateError::EtagInvalid(given.to_string())),
-        (Some(given), Some(current)) if given == current => Ok(()),
-        (Some(_), _) => Err(StateError::EtagMismatch(format!("etag of {key} does not match"))),
-        (None, Some(_)) if concurrency == Concurrency::FirstWrite => {
-            Err(StateError::EtagMismatch(format!("{key} exists and first-write was requested without an etag")))
+        (Some(given), _) if given.parse::<u64>().is_err() => {
+            Err(StateError::EtagInvalid(given.to_string()))
         }
+        (Some(given), Some(current)) if given == current => Ok(()),
+        (Some(_), _) => Err(StateError::EtagMismatch(format!(
+            "etag of {key} does not match"
+        ))),
+        (None, Some(_)) if concurrency == Concurrency::FirstWrite => Err(StateError::EtagMismatch(
+            format!("{key} exists and first-write was requested without an etag"),
+        )),
         (None, _) => Ok(()),
     }
 }
@@ -101,12 +105,24 @@ mod tests {
     fn etag_rules() {
         use Concurrency::*;
         assert!(check_etag("k", Some("3"), Some("3"), Unset).is_ok());
-        assert!(matches!(check_etag("k", Some("3"), Some("2"), Unset), Err(StateError::EtagMismatch(_))));
-        assert!(matches!(check_etag("k", None, Some("1"), FirstWrite), Err(StateError::EtagMismatch(_))));
-        assert!(matches!(check_etag("k", Some("3"), Some("abc"), Unset), Err(StateError::EtagInvalid(_))));
+        assert!(matches!(
+            check_etag("k", Some("3"), Some("2"), Unset),
+            Err(StateError::EtagMismatch(_))
+        ));
+        assert!(matches!(
+            check_etag("k", None, Some("1"), FirstWrite),
+            Err(StateError::EtagMismatch(_))
+        ));
+        assert!(matches!(
+            check_etag("k", Some("3"), Some("abc"), Unset),
+            Err(StateError::EtagInvalid(_))
+        ));
         assert!(check_etag("k", Some("3"), Some("2"), LastWrite).is_ok());
         assert!(check_etag("k", Some("3"), None, Unset).is_ok());
-        assert!(matches!(check_etag("k", Some("3"), None, FirstWrite), Err(StateError::EtagMismatch(_))));
+        assert!(matches!(
+            check_etag("k", Some("3"), None, FirstWrite),
+            Err(StateError::EtagMismatch(_))
+        ));
         assert!(check_etag("k", None, None, FirstWrite).is_ok());
     }
 }

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Measures docket's Dapr sidecar: publish-to-delivery latency and messages/s
+on the embedded (SQLite) and Redis brokers, and state save/get through the
+sidecar against redis-benchmark on the same Redis, in the same run.
+
+Prints a table and writes benches/results/sidecar.json. Numbers, not assertions.
+"""
+
+import http.client
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCKET = ROOT / "target/release/docket"
+MESSAGES = int(os.environ.get("BENCH_MESSAGES", "2000"))
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+TOPIC = "bench"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+class Subscriber(BaseHTTPRequestHandler):
+    """The app: subscribes to TOPIC and records each event's latency."""
+
+    latencies = []
+    done = threading.Event()
+    expected = 0
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        body = json.dumps([{"pubsubname": "pubsub", "topic": TOPIC, "route": "/events"}]).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        length = int(self.headers.get("content-length", 0))
+        event = json.loads(self.rfile.read(length))
+        Subscriber.latencies.append(time.perf_counter_ns() - event["data"]["sent"])
+        if len(Subscriber.latencies) >= Subscriber.expected:
+            Subscriber.done.set()
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+
+def resources(folder, broker):
+    folder.mkdir(parents=True, exist_ok=True)
+    pubsub = (
+        "  type: pubsub.redis\n  version: v1\n  metadata:\n    - name: redisHost\n      value: \"127.0.0.1:6379\"\n"
+        if broker == "redis"
+        else "  type: pubsub.sqlite\n  version: v1\n"
+    )
+    (folder / "pubsub.yaml").write_text(f"apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: pubsub\nspec:\n{pubsub}")
+    (folder / "state.yaml").write_text(
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: statestore\nspec:\n  type: state.redis\n"
+        "  version: v1\n  metadata:\n    - name: redisHost\n      value: \"127.0.0.1:6379\"\n"
+    )
+
+
+def start_sidecar(work, broker, app_port):
+    folder = work / broker
+    resources(folder / "resources", broker)
+    dapr_port = free_port()
+    process = subprocess.Popen(
+        [str(DOCKET), "sidecar", "--app-id", f"bench-{broker}-{os.getpid()}", "--app-port", str(app_port),
+         "--dapr-http-port", str(dapr_port), "--resources-path", str(folder / "resources"),
+         "--data-dir", str(folder / "data")],
+        env=dict(os.environ, RUST_LOG="warn"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", dapr_port, timeout=1)
+            conn.request("GET", "/v1.0/healthz")
+            if conn.getresponse().status == 204:
+                return process, dapr_port
+        except OSError:
+            pass
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("sidecar did not become ready")
+
+
+def publish_to_delivery(work, broker):
+    Subscriber.latencies, Subscriber.expected = [], MESSAGES
+    Subscriber.done = threading.Event()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Subscriber)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    process, dapr_port = start_sidecar(work, broker, server.server_address[1])
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", dapr_port)
+        started = time.perf_counter()
+        for _ in range(MESSAGES):
+            body = json.dumps({"sent": time.perf_counter_ns()})
+            conn.request("POST", f"/v1.0/publish/pubsub/{TOPIC}", body, {"content-type": "application/json"})
+            response = conn.getresponse()
+            response.read()
+            if response.status != 204:
+                raise RuntimeError(f"publish failed: {response.status}")
+        Subscriber.done.wait(120)
+        elapsed = time.perf_counter() - started
+        ms = [ns / 1e6 for ns in Subscriber.latencies]
+        return {"messages": len(ms), "per_second": len(ms) / elapsed, "p50_ms": percentile(ms, 50), "p99_ms": percentile(ms, 99)}
+    finally:
+        process.terminate()
+        process.wait()
+        server.shutdown()
+        if broker == "redis":
+            subprocess.run(["redis-cli", "DEL", TOPIC], stdout=subprocess.DEVNULL)
+
+
+def wrk(url, script=None):
+    command = ["wrk", "-t2", "-c16", f"-d{DURATION}", "--latency", url]
+    if script:
+        command[1:1] = ["-s", str(script)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    pct = {k: float(v) * scale[u] for k, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)$", out, re.M)}
+    return {"ops_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": pct["50"], "p99_ms": pct["99"]}
+
+
+def redis_benchmark():
+    out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-t", "set,get", "-n", "100000", "-c", "16", "--csv"],
+                         check=True, capture_output=True, text=True).stdout
+    results = {}
+    for line in out.splitlines()[1:]:
+        fields = [f.strip('"') for f in line.split(",")]
+        results[fields[0].lower()] = {"ops_per_second": float(fields[1]), "p50_ms": float(fields[5]), "p99_ms": float(fields[7])}
+    return results
+
+
+def state_operations(work):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Subscriber)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    process, dapr_port = start_sidecar(work, "state", server.server_address[1])
+    try:
+        base = f"http://127.0.0.1:{dapr_port}/v1.0/state/statestore"
+        script = work / "save.lua"
+        script.write_text('wrk.method = "POST"\nwrk.body = \'[{"key":"bench","value":{"n":1}}]\'\nwrk.headers["Content-Type"] = "application/json"\n')
+        save = wrk(base, script)
+        get = wrk(f"{base}/bench")
+        return {"save": save, "get": get}
+    finally:
+        process.terminate()
+        process.wait()
+        server.shutdown()
+
+
+def main():
+    subprocess.run(["cargo", "build", "--release", "-p", "docket-cli"], cwd=ROOT, check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        delivery = {broker: publish_to_delivery(work, broker) for broker in ("embedded", "redis")}
+        state = state_operations(work)
+    reference = redis_benchmark()
+    report = {"publish_to_delivery": delivery, "state_through_sidecar": state, "redis_benchmark": reference}
+    print(f"\npublish → delivery ({MESSAGES} messages, one publisher)")
+    print(f"{'broker':<10}{'msg/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for broker, r in delivery.items():
+        print(f"{broker:<10}{r['per_second']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}")
+    print(f"\nstate on Redis: through the sidecar (wrk -c16) vs redis-benchmark (-c16)")
+    print(f"{'op':<6}{'sidecar ops/s':>15}{'p99 ms':>10}{'redis ops/s':>13}{'p99 ms':>10}{'added p99 ms':>14}")
+    for op, ref in (("save", reference["set"]), ("get", reference["get"])):
+        r = state[op]
+        print(f"{op:<6}{r['ops_per_second']:>15.0f}{r['p99_ms']:>10.2f}{ref['ops_per_second']:>13.0f}{ref['p99_ms']:>10.2f}{r['p99_ms'] - ref['p99_ms']:>14.2f}")
+    out = ROOT / "benches/results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sidecar.json").write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

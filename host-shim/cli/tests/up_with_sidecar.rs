@@ -1,0 +1,85 @@
+//! `docket up` runs the components and the sidecar together: components
+//! find the Dapr API through `dapr_url` and speak as their own app-id;
+//! `--no-sidecar` leaves the Dapr API to an external daprd.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::Arc;
+
+use support::recording_app::RecordingApp;
+use support::{Docket, Options, guest, manifest};
+
+fn app_with_dapr_caller(id: &str) -> String {
+    manifest(&format!(
+        "[variables]\ndapr_url = {{ default = \"http://localhost:3500\" }}\n\
+         [[trigger.http]]\nroute = \"/...\"\ncomponent = \"{id}\"\n\
+         [component.{id}]\nsource = {:?}\nallowed_outbound_hosts = [\"{{{{ dapr_url }}}}\"]\n",
+        guest("outbound").display().to_string()
+    ))
+}
+
+fn fetch_through_guest(app: &Docket, url: &str) -> support::Reply {
+    let encoded: String = url
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    app.get(&format!("/?url={encoded}"))
+}
+
+#[test]
+fn components_reach_the_sidecar_as_their_own_app_id() {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    std::fs::write(
+        dir.path().join("spin.toml"),
+        app_with_dapr_caller("notifier"),
+    )
+    .unwrap();
+    let app = Docket::launch(dir, Options::default()).unwrap_or_else(|l| panic!("{l}"));
+    let dapr = app.dapr.expect("sidecar address");
+    let reply = fetch_through_guest(
+        &app,
+        &format!("http://127.0.0.1:{}/v1.0/metadata", dapr.port()),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let metadata: serde_json::Value =
+        serde_json::from_str(reply.json()["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        metadata["id"], "notifier",
+        "the sidecar did not see the calling component"
+    );
+    let direct = app.dapr("GET", "/v1.0/metadata", &[], "").json();
+    assert_eq!(direct["appConnectionProperties"]["port"], app.addr.port());
+}
+
+#[test]
+fn no_sidecar_points_components_at_an_external_daprd() {
+    let daprd = RecordingApp::start(|_| (204, "text/plain", String::new()));
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    std::fs::write(
+        dir.path().join("spin.toml"),
+        app_with_dapr_caller("notifier"),
+    )
+    .unwrap();
+    let options = Options {
+        args: vec![
+            "--no-sidecar".into(),
+            "--dapr-http-port".into(),
+            daprd.port().to_string(),
+        ],
+        ..Default::default()
+    };
+    let app = Docket::launch(dir, options).unwrap_or_else(|l| panic!("{l}"));
+    let reply = fetch_through_guest(
+        &app,
+        &format!("http://127.0.0.1:{}/v1.0/healthz", daprd.port()),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["status"], 204);
+    assert_eq!(daprd.to("/v1.0/healthz").len(), 1);
+}

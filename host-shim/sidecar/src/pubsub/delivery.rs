@@ -1,0 +1,279 @@
+//! Delivering a topic to the app: fetch from the broker as the app-id's
+//! consumer group, route each event, POST it, read the answer, retry under the
+//! resiliency policy, dead-letter or drop, and only then acknowledge. What a
+//! crashed sidecar left unacknowledged is reclaimed by the redelivery sweep.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::envelope::{CLOUDEVENT_CONTENT_TYPE, is_expired, synthesize_raw};
+use super::outcome::{Outcome, classify};
+use super::{Broker, Message};
+use crate::app_channel::AppChannel;
+use crate::resiliency::RetryPolicy;
+use crate::routing::Routes;
+
+/// How long one fetch waits for new messages before looping.
+const FETCH_WAIT: Duration = Duration::from_secs(1);
+/// Back-off after a broker error, so a down broker is not hammered.
+const BROKER_ERROR_PAUSE: Duration = Duration::from_millis(500);
+
+/// One active subscription of one app-id.
+pub struct Subscription {
+    pub pubsub: String,
+    pub topic: String,
+    /// Consumer group: the app-id (or the component's `consumerID`).
+    pub group: String,
+    pub routes: Routes,
+    pub dead_letter_topic: Option<String>,
+    pub raw_payload: bool,
+    pub retry: RetryPolicy,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// A message unacknowledged this long is taken over by the sweep.
+    pub processing_timeout: Duration,
+    pub redeliver_interval: Duration,
+}
+
+/// A subscription being served, with its concurrency limit and the ids in flight.
+struct Running {
+    sub: Subscription,
+    permits: Arc<Semaphore>,
+    in_flight: Mutex<HashSet<String>>,
+}
+
+impl Running {
+    fn start(&self, id: &str) -> bool {
+        self.in_flight
+            .lock()
+            .is_ok_and(|mut ids| ids.insert(id.to_string()))
+    }
+
+    fn finish(&self, id: &str) {
+        if let Ok(mut ids) = self.in_flight.lock() {
+            ids.remove(id);
+        }
+    }
+}
+
+pub struct Deliverer {
+    pub broker: Arc<dyn Broker>,
+    pub app: AppChannel,
+    /// Unique per sidecar process, so replicas share a group but not pending entries.
+    pub consumer: String,
+}
+
+impl Deliverer {
+    /// Runs the subscription until the returned set is dropped or aborted.
+    pub fn spawn(self: &Arc<Self>, subscription: Subscription) -> JoinSet<()> {
+        let running = Arc::new(Running {
+            permits: Arc::new(Semaphore::new(subscription.concurrency.max(1))),
+            in_flight: Mutex::new(HashSet::new()),
+            sub: subscription,
+        });
+        let mut tasks = JoinSet::new();
+        tasks.spawn(self.clone().fetch_loop(running.clone()));
+        tasks.spawn(self.clone().sweep_loop(running));
+        tasks
+    }
+
+    async fn fetch_loop(self: Arc<Self>, running: Arc<Running>) {
+        let sub = &running.sub;
+        loop {
+            let available = running.permits.available_permits().max(1);
+            match self
+                .broker
+                .fetch(
+                    &sub.topic,
+                    &sub.group,
+                    &self.consumer,
+                    available,
+                    FETCH_WAIT,
+                )
+                .await
+            {
+                Ok(messages) => self.dispatch(&running, messages).await,
+                Err(e) => {
+                    tracing::warn!(topic = %sub.topic, error = %e, "fetch from broker failed");
+                    tokio::time::sleep(BROKER_ERROR_PAUSE).await;
+                }
+            }
+        }
+    }
+
+    async fn sweep_loop(self: Arc<Self>, running: Arc<Running>) {
+        let sub = &running.sub;
+        loop {
+            match self
+                .broker
+                .reclaim(
+                    &sub.topic,
+                    &sub.group,
+                    &self.consumer,
+                    sub.processing_timeout,
+                    100,
+                )
+                .await
+            {
+                Ok(messages) if !messages.is_empty() => {
+                    tracing::info!(topic = %sub.topic, count = messages.len(), "redelivering messages left unacknowledged");
+                    self.dispatch(&running, messages).await;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(topic = %sub.topic, error = %e, "redelivery sweep failed"),
+            }
+            tokio::time::sleep(sub.redeliver_interval).await;
+        }
+    }
+
+    async fn dispatch(self: &Arc<Self>, running: &Arc<Running>, messages: Vec<Message>) {
+        for message in messages {
+            // The sweep may hand back a message this sidecar is still retrying.
+            if !running.start(&message.id) {
+                continue;
+            }
+            let Ok(permit) = running.permits.clone().acquire_owned().await else {
+                return;
+            };
+            let (this, running) = (self.clone(), running.clone());
+            tokio::spawn(async move {
+                let id = message.id.clone();
+                this.deliver(&running.sub, message).await;
+                running.finish(&id);
+                drop(permit);
+            });
+        }
+    }
+
+    /// Delivers one message to its final outcome, then acknowledges it.
+    async fn deliver(&self, sub: &Subscription, message: Message) {
+        let event_bytes = if sub.raw_payload {
+            synthesize_raw(&message.data, &sub.pubsub, &sub.topic)
+        } else {
+            message.data.clone()
+        };
+        let event: Value = serde_json::from_slice(&event_bytes).unwrap_or(Value::Null);
+        let event_id = event
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if is_expired(&event) {
+            self.give_up(sub, &message, &event_id, "the event expired")
+                .await;
+        } else if let Some(path) = sub.routes.route(&event) {
+            let path = path.to_string();
+            self.deliver_to(
+                sub,
+                &message,
+                &event,
+                Bytes::from(event_bytes),
+                &path,
+                &event_id,
+            )
+            .await;
+        } else {
+            self.give_up(sub, &message, &event_id, "no route matched")
+                .await;
+        }
+        if let Err(e) = self.broker.ack(&sub.topic, &sub.group, &message.id).await {
+            tracing::warn!(topic = %sub.topic, id = %message.id, error = %e, "ack failed; the message will be redelivered");
+        }
+    }
+
+    async fn deliver_to(
+        &self,
+        sub: &Subscription,
+        message: &Message,
+        event: &Value,
+        body: Bytes,
+        path: &str,
+        event_id: &str,
+    ) {
+        let headers = delivery_headers(sub, message, event);
+        let mut retries = 0u32;
+        loop {
+            let result = self
+                .app
+                .send(Method::POST, path, headers.clone(), body.clone())
+                .await;
+            match classify(&result) {
+                Outcome::Success => return,
+                Outcome::Drop => {
+                    self.give_up(sub, message, event_id, "the app dropped it")
+                        .await;
+                    return;
+                }
+                Outcome::Retry { status } => {
+                    if !sub.retry.allows_retry(retries, status) {
+                        let reason = format!(
+                            "retries exhausted after {} attempt(s), last status {status:?}",
+                            retries + 1
+                        );
+                        self.give_up(sub, message, event_id, &reason).await;
+                        return;
+                    }
+                    tracing::debug!(topic = %sub.topic, id = event_id, retry = retries + 1, status = ?status, "delivery will be retried");
+                    tokio::time::sleep(sub.retry.delay(retries)).await;
+                    retries += 1;
+                }
+            }
+        }
+    }
+
+    /// Dead-letters the message when the subscription has a topic for it,
+    /// otherwise logs and drops it (as daprd does).
+    async fn give_up(&self, sub: &Subscription, message: &Message, event_id: &str, reason: &str) {
+        match &sub.dead_letter_topic {
+            Some(dlq) => {
+                match self
+                    .broker
+                    .publish(dlq, &message.data, &message.metadata)
+                    .await
+                {
+                    Ok(()) => {
+                        tracing::warn!(topic = %sub.topic, dead_letter_topic = %dlq, id = event_id, reason, "message dead-lettered")
+                    }
+                    Err(e) => {
+                        tracing::error!(topic = %sub.topic, id = event_id, error = %e, "dead-lettering failed; the message is dropped")
+                    }
+                }
+            }
+            None => tracing::warn!(topic = %sub.topic, id = event_id, reason, "message dropped"),
+        }
+    }
+}
+
+fn delivery_headers(sub: &Subscription, message: &Message, event: &Value) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(CLOUDEVENT_CONTENT_TYPE),
+    );
+    let mut add = |name: &str, value: &str| {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            headers.insert(name, value);
+        }
+    };
+    for (name, value) in &message.metadata {
+        add(name, value);
+    }
+    add("pubsubname", &sub.pubsub);
+    for field in ["traceparent", "tracestate"] {
+        if let Some(value) = event
+            .get(field)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+        {
+            add(field, value);
+        }
+    }
+    headers
+}
