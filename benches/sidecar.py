@@ -41,6 +41,8 @@ def percentile(values, p):
 class Subscriber(BaseHTTPRequestHandler):
     """The app: subscribes to TOPIC and records each event's latency."""
 
+    protocol_version = "HTTP/1.1"
+
     latencies = []
     done = threading.Event()
     expected = 0
@@ -132,8 +134,9 @@ def publish_to_delivery(work, broker):
             subprocess.run(["redis-cli", "DEL", TOPIC], stdout=subprocess.DEVNULL)
 
 
-def wrk(url, script=None):
-    command = ["wrk", "-t2", "-c16", f"-d{DURATION}", "--latency", url]
+def wrk(url, connections, script=None):
+    threads = min(2, connections)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{DURATION}", "--latency", url]
     if script:
         command[1:1] = ["-s", str(script)]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -142,8 +145,9 @@ def wrk(url, script=None):
     return {"ops_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": pct["50"], "p99_ms": pct["99"]}
 
 
-def redis_benchmark():
-    out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-t", "set,get", "-n", "100000", "-c", "16", "--csv"],
+def redis_benchmark(connections):
+    requests = str(100000 if connections > 1 else 20000)
+    out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-t", "set,get", "-n", requests, "-c", str(connections), "--csv"],
                          check=True, capture_output=True, text=True).stdout
     results = {}
     for line in out.splitlines()[1:]:
@@ -160,9 +164,10 @@ def state_operations(work):
         base = f"http://127.0.0.1:{dapr_port}/v1.0/state/statestore"
         script = work / "save.lua"
         script.write_text('wrk.method = "POST"\nwrk.body = \'[{"key":"bench","value":{"n":1}}]\'\nwrk.headers["Content-Type"] = "application/json"\n')
-        save = wrk(base, script)
-        get = wrk(f"{base}/bench")
-        return {"save": save, "get": get}
+        return {
+            connections: {"save": wrk(base, connections, script), "get": wrk(f"{base}/bench", connections)}
+            for connections in (1, 16)
+        }
     finally:
         process.terminate()
         process.wait()
@@ -175,17 +180,19 @@ def main():
         work = Path(tmp)
         delivery = {broker: publish_to_delivery(work, broker) for broker in ("embedded", "redis")}
         state = state_operations(work)
-    reference = redis_benchmark()
+    reference = {connections: redis_benchmark(connections) for connections in (1, 16)}
     report = {"publish_to_delivery": delivery, "state_through_sidecar": state, "redis_benchmark": reference}
     print(f"\npublish → delivery ({MESSAGES} messages, one publisher)")
     print(f"{'broker':<10}{'msg/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     for broker, r in delivery.items():
         print(f"{broker:<10}{r['per_second']:>10.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}")
-    print(f"\nstate on Redis: through the sidecar (wrk -c16) vs redis-benchmark (-c16)")
-    print(f"{'op':<6}{'sidecar ops/s':>15}{'p99 ms':>10}{'redis ops/s':>13}{'p99 ms':>10}{'added p99 ms':>14}")
-    for op, ref in (("save", reference["set"]), ("get", reference["get"])):
-        r = state[op]
-        print(f"{op:<6}{r['ops_per_second']:>15.0f}{r['p99_ms']:>10.2f}{ref['ops_per_second']:>13.0f}{ref['p99_ms']:>10.2f}{r['p99_ms'] - ref['p99_ms']:>14.2f}")
+    print("\nstate on Redis: through the sidecar (wrk) vs redis-benchmark, same connection count")
+    print(f"{'op':<6}{'conns':>6}{'sidecar ops/s':>15}{'p50 ms':>9}{'p99 ms':>9}{'redis ops/s':>13}{'p50 ms':>9}{'p99 ms':>9}{'added p99':>11}")
+    for connections in (1, 16):
+        for op, ref_op in (("save", "set"), ("get", "get")):
+            r, ref = state[connections][op], reference[connections][ref_op]
+            print(f"{op:<6}{connections:>6}{r['ops_per_second']:>15.0f}{r['p50_ms']:>9.3f}{r['p99_ms']:>9.3f}"
+                  f"{ref['ops_per_second']:>13.0f}{ref['p50_ms']:>9.3f}{ref['p99_ms']:>9.3f}{r['p99_ms'] - ref['p99_ms']:>11.3f}")
     out = ROOT / "benches/results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "sidecar.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -358,6 +358,30 @@ fn invokes_the_app_and_passes_status_and_headers() {
 }
 
 #[test]
+fn invokes_other_app_ids_at_their_mapped_address() {
+    let other =
+        RecordingApp::start(|request| (202, "text/plain", format!("other saw {}", request.path)));
+    let app = app();
+    let options = Options {
+        args: vec![
+            "--invoke".into(),
+            format!("billing=http://127.0.0.1:{}", other.port()),
+        ],
+        ..Default::default()
+    };
+    let dapr = sidecar_with(&[], &app, options);
+    let reply = dapr.dapr("POST", "/v1.0/invoke/billing/method/charge", &[], "{}");
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (202, "other saw /charge")
+    );
+    assert_eq!(
+        other.to("/charge")[0].header("dapr-caller-app-id"),
+        Some("orders")
+    );
+}
+
+#[test]
 fn invokes_an_http_output_binding() {
     let upstream = EchoServer::start("upstream says hi");
     let binding = format!(

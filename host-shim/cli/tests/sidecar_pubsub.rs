@@ -83,6 +83,30 @@ fn delivers_cloudevents_to_the_subscribed_route() {
 }
 
 #[test]
+fn calls_into_the_app_carry_the_app_token() {
+    let subscribe = subscriptions(json!([{"pubsubname": "pubsub", "topic": "t", "route": "/t"}]));
+    let app = RecordingApp::start(move |r| subscribe(r).unwrap_or_else(ok));
+    let options = Options {
+        env: vec![("APP_API_TOKEN".into(), "app-secret".into())],
+        ..Default::default()
+    };
+    let dapr = start_sidecar(
+        &[("pubsub.yaml", sqlite_pubsub("pubsub", ""))],
+        "checkout",
+        &app,
+        options,
+    );
+    wait_ready(&dapr);
+    publish(&dapr, "pubsub", "t", &json!({}));
+    let delivery = &app.wait_for("/t", 1, WAIT)[0];
+    assert_eq!(delivery.header("dapr-api-token"), Some("app-secret"));
+    assert_eq!(
+        app.to("/dapr/subscribe")[0].header("dapr-api-token"),
+        Some("app-secret")
+    );
+}
+
+#[test]
 fn publish_errors_use_daprd_codes() {
     let app = RecordingApp::start(|_| (404, "text/plain", String::new()));
     let limited = sqlite_pubsub(

@@ -83,3 +83,47 @@ fn no_sidecar_points_components_at_an_external_daprd() {
     assert_eq!(reply.json()["status"], 204);
     assert_eq!(daprd.to("/v1.0/healthz").len(), 1);
 }
+
+#[test]
+fn loads_the_shipped_local_and_redis_resource_sets() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for set in ["local", "redis"] {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        std::fs::write(
+            dir.path().join("spin.toml"),
+            app_with_dapr_caller("notifier"),
+        )
+        .unwrap();
+        let options = Options {
+            args: vec![
+                "--resources-path".into(),
+                repo.join("dapr/components").join(set).display().to_string(),
+            ],
+            ..Default::default()
+        };
+        let app = Docket::launch(dir, options).unwrap_or_else(|l| panic!("{set}: {l}"));
+        let metadata = app.dapr("GET", "/v1.0/metadata", &[], "").json();
+        let names: Vec<&str> = metadata["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert!(
+            names.contains(&"pubsub") && names.contains(&"statestore"),
+            "{set}: {names:?}"
+        );
+        let saved = app.dapr(
+            "POST",
+            "/v1.0/state/statestore",
+            &[("content-type", "application/json")],
+            r#"[{"key":"probe","value":1}]"#,
+        );
+        assert_eq!(saved.status, 204, "{set}: {}", saved.body);
+        assert_eq!(
+            app.dapr("DELETE", "/v1.0/state/statestore/probe", &[], "")
+                .status,
+            204
+        );
+    }
+}

@@ -35,6 +35,8 @@ pub struct Subscription {
     pub dead_letter_topic: Option<String>,
     pub raw_payload: bool,
     pub retry: RetryPolicy,
+    /// Resiliency timeout of one delivery attempt; past it the attempt counts as failed.
+    pub timeout: Option<Duration>,
     /// Deliveries in flight at once.
     pub concurrency: usize,
     /// A message unacknowledged this long is taken over by the sweep.
