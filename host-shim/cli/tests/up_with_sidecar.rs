@@ -127,3 +127,94 @@ fn loads_the_shipped_local_and_redis_resource_sets() {
         );
     }
 }
+
+fn subscriber_bytes(topic_marker: &[u8]) -> Vec<u8> {
+    let mut bytes = std::fs::read(guest("subscriber")).unwrap();
+    let marker = b"docket-topic-v1";
+    let at = bytes
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .expect("marker in subscriber.wasm");
+    bytes[at..at + marker.len()].copy_from_slice(topic_marker);
+    bytes
+}
+
+fn wait_for_received(app: &Docket, topic: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let received = app.get("/received").json();
+        if received
+            .as_array()
+            .is_some_and(|topics| topics.iter().any(|t| t == topic))
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{topic} never delivered; received {received}\n{}",
+            app.logs()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_hot_swap_makes_the_sidecar_ask_for_subscriptions_again() {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    std::fs::create_dir_all(dir.path().join("wasm")).unwrap();
+    std::fs::write(
+        dir.path().join("wasm/subscriber.wasm"),
+        subscriber_bytes(b"docket-topic-v1"),
+    )
+    .unwrap();
+    let text = manifest(
+        "[[trigger.http]]\nroute = \"/...\"\ncomponent = \"subscriber\"\n\
+         [component.subscriber]\nsource = \"wasm/subscriber.wasm\"\nkey_value_stores = [\"default\"]\n",
+    );
+    std::fs::write(dir.path().join("spin.toml"), text).unwrap();
+    support::dapr::write_resources(
+        &dir,
+        &[("pubsub.yaml", support::dapr::sqlite_pubsub("pubsub", ""))],
+    );
+    let options = Options {
+        args: vec![
+            "--resources-path".into(),
+            dir.path().join("resources").display().to_string(),
+        ],
+        ..Default::default()
+    };
+    let app = Docket::launch(dir.clone(), options).unwrap_or_else(|l| panic!("{l}"));
+    support::dapr::wait_ready(&app);
+    support::dapr::publish(
+        &app,
+        "pubsub",
+        "docket-topic-v1",
+        &serde_json::json!({"n": 1}),
+    );
+    wait_for_received(&app, "docket-topic-v1");
+
+    let source = dir.path().join("wasm/subscriber.wasm");
+    let tmp = dir.path().join("wasm/subscriber.tmp");
+    std::fs::write(&tmp, subscriber_bytes(b"docket-topic-v2")).unwrap();
+    std::fs::rename(&tmp, &source).unwrap();
+    app.wait_for_log("the app's subscriptions changed");
+    support::dapr::publish(
+        &app,
+        "pubsub",
+        "docket-topic-v2",
+        &serde_json::json!({"n": 2}),
+    );
+    wait_for_received(&app, "docket-topic-v2");
+    let metadata = app
+        .dapr(
+            "GET",
+            "/v1.0/metadata",
+            &[("docket-app-id", "subscriber")],
+            "",
+        )
+        .json();
+    assert_eq!(
+        metadata["subscriptions"][0]["topic"], "docket-topic-v2",
+        "{metadata}"
+    );
+}
