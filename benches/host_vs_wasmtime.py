@@ -8,9 +8,7 @@ Prints a table and writes benches/results/host.json. Numbers, not assertions.
 
 import json
 import os
-import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -18,6 +16,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from common import free_port, wrk as run_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKET = ROOT / "target/release/docket"
@@ -32,12 +32,6 @@ STARTS = int(os.environ.get("BENCH_STARTS", "5"))
 
 def run(*cmd, **kw):
     return subprocess.run(cmd, check=True, **kw)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url, timeout=60.0):
@@ -74,26 +68,8 @@ def hello_manifest(folder):
     return folder / "spin.toml"
 
 
-def parse_latency(text):
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
 def wrk(url):
-    out = subprocess.run(
-        ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50_ms": parse_latency(pct["50"]),
-        "p99_ms": parse_latency(pct["99"]),
-        "errors": (int(errors.group(1)) if errors else 0)
-        + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
-    }
+    return run_wrk(url, THREADS, CONNECTIONS, DURATION)
 
 
 def throughput(wasmtime, work):

@@ -9,9 +9,6 @@ Prints a table and writes benches/results/sidecar.json. Numbers, not assertions.
 import http.client
 import json
 import os
-import re
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,17 +17,13 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from common import free_port, wrk as run_wrk
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCKET = ROOT / "target/release/docket"
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "2000"))
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 TOPIC = "bench"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentile(values, p):
@@ -135,14 +128,8 @@ def publish_to_delivery(work, broker):
 
 
 def wrk(url, connections, script=None):
-    threads = min(2, connections)
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{DURATION}", "--latency", url]
-    if script:
-        command[1:1] = ["-s", str(script)]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    pct = {k: float(v) * scale[u] for k, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)$", out, re.M)}
-    return {"ops_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50_ms": pct["50"], "p99_ms": pct["99"]}
+    result = run_wrk(url, min(2, connections), connections, DURATION, script)
+    return {"ops_per_second": result["rps"], "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"]}
 
 
 def redis_benchmark(connections):

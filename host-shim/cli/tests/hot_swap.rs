@@ -25,13 +25,6 @@ fn hello_bytes(version: &[u8]) -> Vec<u8> {
     bytes
 }
 
-/// Replaces the file in one step, as a build tool's final rename would.
-fn replace(path: &Path, bytes: &[u8]) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
-}
-
 fn start(extra_args: &[&str]) -> Docket {
     let dir = Arc::new(tempfile::tempdir().unwrap());
     std::fs::create_dir_all(dir.path().join("wasm")).unwrap();
@@ -86,7 +79,7 @@ fn swaps_under_load_without_failed_requests() {
         .collect();
 
     wait_until("load to start", || seen.lock().unwrap().len() > 50);
-    replace(&source(&app), &hello_bytes(V2));
+    support::replace_file(&source(&app), &hello_bytes(V2));
     wait_until("the new version to answer", || {
         seen.lock()
             .unwrap()
@@ -123,12 +116,12 @@ fn swaps_under_load_without_failed_requests() {
 #[test]
 fn rejects_broken_files_and_keeps_serving() {
     let app = start(&[]);
-    replace(&source(&app), b"\0asm this is not a component");
+    support::replace_file(&source(&app), b"\0asm this is not a component");
     let line = app.wait_for_log("new version rejected");
     assert!(line.contains("hello"), "{line}");
     assert!(app.get("/").body.contains("docket-hello-v1"));
 
-    replace(
+    support::replace_file(
         &source(&app),
         &std::fs::read(guest("unsupported_import")).unwrap(),
     );
@@ -137,7 +130,7 @@ fn rejects_broken_files_and_keeps_serving() {
     });
     assert!(app.get("/").body.contains("docket-hello-v1"));
 
-    replace(&source(&app), &hello_bytes(V2));
+    support::replace_file(&source(&app), &hello_bytes(V2));
     wait_until("a good file to be taken again", || {
         app.get("/").body.contains("docket-hello-v2")
     });
@@ -168,7 +161,7 @@ fn reload_endpoint_needs_post_and_the_admin_token() {
         404
     );
 
-    replace(&source(&app), &hello_bytes(V2));
+    support::replace_file(&source(&app), &hello_bytes(V2));
     std::thread::sleep(Duration::from_millis(800));
     assert!(
         app.get("/").body.contains("docket-hello-v1"),

@@ -7,16 +7,7 @@ use support::echo_server::EchoServer;
 use support::{Docket, component, manifest};
 
 fn fetch(app: &Docket, url: &str) -> support::Reply {
-    let encoded: String = url
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    app.get(&format!("/?url={encoded}"))
+    app.get(&format!("/?url={}", support::encode(url)))
 }
 
 #[test]

@@ -24,6 +24,18 @@ fn subscriptions(list: Value) -> impl Fn(&Recorded) -> Option<(u16, &'static str
     }
 }
 
+/// `docket sidecar` for app-id `checkout` with the embedded broker, ready.
+fn embedded_sidecar(app: &RecordingApp) -> Docket {
+    let dapr = start_sidecar(
+        &[("pubsub.yaml", sqlite_pubsub("pubsub", ""))],
+        "checkout",
+        app,
+        Options::default(),
+    );
+    wait_ready(&dapr);
+    dapr
+}
+
 fn ok() -> (u16, &'static str, String) {
     (200, "text/plain", String::new())
 }
@@ -33,13 +45,7 @@ fn delivers_cloudevents_to_the_subscribed_route() {
     let subscribe =
         subscriptions(json!([{"pubsubname": "pubsub", "topic": "orders", "route": "/orders"}]));
     let app = RecordingApp::start(move |r| subscribe(r).unwrap_or_else(ok));
-    let dapr = start_sidecar(
-        &[("pubsub.yaml", sqlite_pubsub("pubsub", ""))],
-        "checkout",
-        &app,
-        Options::default(),
-    );
-    wait_ready(&dapr);
+    let dapr = embedded_sidecar(&app);
     let reply = dapr.dapr(
         "POST",
         "/v1.0/publish/pubsub/orders",
@@ -224,13 +230,7 @@ fn routes_by_rules_and_delivers_raw_payloads() {
         {"pubsubname": "pubsub", "topic": "raw", "route": "/raw", "metadata": {"rawPayload": "true"}}
     ]));
     let app = RecordingApp::start(move |r| subscribe(r).unwrap_or_else(ok));
-    let dapr = start_sidecar(
-        &[("pubsub.yaml", sqlite_pubsub("pubsub", ""))],
-        "checkout",
-        &app,
-        Options::default(),
-    );
-    wait_ready(&dapr);
+    let dapr = embedded_sidecar(&app);
     publish(&dapr, "pubsub", "sized", &json!({"size": 50}));
     publish(&dapr, "pubsub", "sized", &json!({"size": 5}));
     let raw = dapr.dapr(

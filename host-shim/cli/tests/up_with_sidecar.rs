@@ -20,16 +20,7 @@ fn app_with_dapr_caller(id: &str) -> String {
 }
 
 fn fetch_through_guest(app: &Docket, url: &str) -> support::Reply {
-    let encoded: String = url
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    app.get(&format!("/?url={encoded}"))
+    app.get(&format!("/?url={}", support::encode(url)))
 }
 
 #[test]
@@ -103,14 +94,9 @@ fn loads_the_shipped_local_and_redis_resource_sets() {
         };
         let app = Docket::launch(dir, options).unwrap_or_else(|l| panic!("{set}: {l}"));
         let metadata = app.dapr("GET", "/v1.0/metadata", &[], "").json();
-        let names: Vec<&str> = metadata["components"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["name"].as_str().unwrap())
-            .collect();
+        let names = support::dapr::component_names(&metadata);
         assert!(
-            names.contains(&"pubsub") && names.contains(&"statestore"),
+            names.iter().any(|n| n == "pubsub") && names.iter().any(|n| n == "statestore"),
             "{set}: {names:?}"
         );
         let saved = app.dapr(
@@ -193,10 +179,10 @@ fn a_hot_swap_makes_the_sidecar_ask_for_subscriptions_again() {
     );
     wait_for_received(&app, "docket-topic-v1");
 
-    let source = dir.path().join("wasm/subscriber.wasm");
-    let tmp = dir.path().join("wasm/subscriber.tmp");
-    std::fs::write(&tmp, subscriber_bytes(b"docket-topic-v2")).unwrap();
-    std::fs::rename(&tmp, &source).unwrap();
+    support::replace_file(
+        &dir.path().join("wasm/subscriber.wasm"),
+        &subscriber_bytes(b"docket-topic-v2"),
+    );
     app.wait_for_log("the app's subscriptions changed");
     support::dapr::publish(
         &app,

@@ -68,3 +68,15 @@ pub fn publish(docket: &Docket, pubsub: &str, topic: &str, body: &serde_json::Va
     );
     assert_eq!(reply.status, 204, "publish failed: {}", reply.body);
 }
+
+/// Names of the components the metadata API lists.
+pub fn component_names(metadata: &serde_json::Value) -> Vec<String> {
+    metadata["components"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|c| c["name"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -29,6 +29,26 @@ pub fn guest(name: &str) -> PathBuf {
     path.canonicalize().expect("guest path")
 }
 
+/// Percent-encodes a query parameter value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Replaces a file in one step, as a build tool's final rename would.
+pub fn replace_file(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).expect("write replacement");
+    std::fs::rename(&tmp, path).expect("rename replacement");
+}
+
 /// A manifest with the standard header; `body` holds variables, triggers and components.
 pub fn manifest(body: &str) -> String {
     format!(
