@@ -60,9 +60,11 @@ pub enum StateError {
     Backend(String),
 }
 
-/// ETag rules shared by every backend: with `LastWrite` the ETag is ignored;
-/// otherwise a given ETag must equal the current version; `FirstWrite`
-/// without an ETag only succeeds when the key does not exist yet.
+/// ETag rules shared by every backend, as Dapr's Redis store applies them:
+/// with `LastWrite` the ETag is ignored; otherwise a given ETag must equal the
+/// current version of an existing key (a key that does not exist accepts any
+/// well-formed ETag); `FirstWrite` without an ETag only succeeds when the key
+/// does not exist yet.
 pub fn check_etag(
     key: &str,
     current: Option<&str>,
@@ -76,6 +78,7 @@ pub fn check_etag(
         (Some(given), _) if given.parse::<u64>().is_err() => {
             Err(StateError::EtagInvalid(given.to_string()))
         }
+        (Some(_), None) => Ok(()),
         (Some(given), Some(current)) if given == current => Ok(()),
         (Some(_), _) => Err(StateError::EtagMismatch(format!(
             "etag of {key} does not match"
@@ -109,10 +112,7 @@ mod tests {
             check_etag("k", Some("3"), Some("2"), Unset),
             Err(StateError::EtagMismatch(_))
         ));
-        assert!(matches!(
-            check_etag("k", None, Some("1"), FirstWrite),
-            Err(StateError::EtagMismatch(_))
-        ));
+        assert!(check_etag("k", None, Some("1"), FirstWrite).is_ok());
         assert!(matches!(
             check_etag("k", Some("3"), Some("abc"), Unset),
             Err(StateError::EtagInvalid(_))

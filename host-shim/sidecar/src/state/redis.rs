@@ -45,7 +45,7 @@ for i, key in ipairs(KEYS) do
   local ok = true
   if mode ~= "last-write" then
     if etag ~= "" then
-      ok = current == etag
+      ok = (not current) or current == etag
     elseif mode == "first-write" then
       ok = not current
     end
