@@ -3,6 +3,7 @@
 mod build;
 mod dapr;
 mod logging;
+mod migrate;
 mod sidecar;
 mod signals;
 mod up;
@@ -28,6 +29,8 @@ enum Command {
     Build(build::BuildArgs),
     /// Run only the Dapr sidecar in front of an HTTP app, as `daprd` does
     Sidecar(sidecar::SidecarArgs),
+    /// Apply the SQL migrations to a SQLite file or a Postgres database
+    Migrate(migrate::MigrateArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -37,6 +40,7 @@ fn main() -> std::process::ExitCode {
         Command::Up(args) => up::run(args),
         Command::Build(args) => build::run(&args),
         Command::Sidecar(args) => sidecar::run(args),
+        Command::Migrate(args) => migrate::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -77,6 +77,13 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     let mut config = runtime_config(&args)?;
     let app = docket_manifest::load(&args.manifest)?;
+    let embedded_db = config
+        .runtime_config
+        .sqlite_paths
+        .get("default")
+        .cloned()
+        .unwrap_or_else(|| config.data_dir.join("sqlite/default.db"));
+    crate::migrate::migrate_embedded(&app, &embedded_db)?;
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
