@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use serde_json::json;
-use support::{Docket, Options, component, manifest};
+use support::{Docket, Options, component, manifest, psql};
 
 fn repo_migrations(kind: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -75,24 +75,8 @@ fn migrates_sqlite_once_and_refuses_an_edited_file() {
 #[test]
 fn migrates_postgres_without_echoing_the_url() {
     let name = format!("docket_cli_migrate_{}", std::process::id());
-    let psql = |sql: &str| {
-        Command::new("psql")
-            .env("PGOPTIONS", "--client-min-messages=warning")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-qc",
-                sql,
-            ])
-            .status()
-            .unwrap()
-    };
     psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    assert!(psql(&format!("CREATE DATABASE {name}")).success());
+    psql(&format!("CREATE DATABASE {name}"));
     let url = format!("postgres://postgres:not-a-real-password@127.0.0.1:5432/{name}");
     let output = migrate(&url, &repo_migrations("postgres"));
     psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));

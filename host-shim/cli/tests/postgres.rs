@@ -4,10 +4,8 @@
 
 mod support;
 
-use std::process::Command;
-
 use serde_json::{Value, json};
-use support::{Docket, component, manifest};
+use support::{Docket, component, manifest, psql};
 
 const SERVER: &str = "127.0.0.1:5432";
 
@@ -36,24 +34,6 @@ impl Drop for Database {
             self.name
         ));
     }
-}
-
-fn psql(sql: &str) {
-    let status = Command::new("psql")
-        .env("PGOPTIONS", "--client-min-messages=warning")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-qc",
-            sql,
-        ])
-        .status()
-        .expect("psql");
-    assert!(status.success(), "psql failed: {sql}");
 }
 
 fn app() -> Docket {

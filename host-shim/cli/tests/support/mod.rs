@@ -29,6 +29,26 @@ pub fn guest(name: &str) -> PathBuf {
     path.canonicalize().expect("guest path")
 }
 
+/// Runs one SQL statement as `postgres` on the local server's `postgres`
+/// database (creating and dropping per-test databases); panics if it fails.
+pub fn psql(sql: &str) {
+    let status = Command::new("psql")
+        .env("PGOPTIONS", "--client-min-messages=warning")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-qc",
+            sql,
+        ])
+        .status()
+        .expect("psql");
+    assert!(status.success(), "psql failed: {sql}");
+}
+
 /// Percent-encodes a query parameter value.
 pub fn encode(value: &str) -> String {
     value
