@@ -79,7 +79,7 @@ def throughput(wasmtime, work):
     servers = [
         subprocess.Popen(
             [str(DOCKET), "up", "-f", str(manifest), "--listen", f"127.0.0.1:{docket_port}",
-             "--data-dir", str(work / "data"), "--no-watch"],
+             "--data-dir", str(work / "data"), "--no-watch", "--dapr-http-port", "0"],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         subprocess.Popen(
             [str(wasmtime), "serve", "-Scli", "--addr", f"127.0.0.1:{wasmtime_port}", str(work / "hello.wasm")],
@@ -115,7 +115,7 @@ def start_time(data_dir, manifest):
     started = time.monotonic()
     server = subprocess.Popen(
         [str(DOCKET), "up", "-f", str(manifest), "--listen", f"127.0.0.1:{port}",
-         "--data-dir", str(data_dir), "--no-watch"],
+         "--data-dir", str(data_dir), "--no-watch", "--dapr-http-port", "0"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_http(f"http://127.0.0.1:{port}/.well-known/spin/health")
