@@ -19,18 +19,24 @@ fn app_with_dapr_caller(id: &str) -> String {
     ))
 }
 
-fn fetch_through_guest(app: &Docket, url: &str) -> support::Reply {
-    app.get(&format!("/?url={}", support::encode(url)))
-}
-
-#[test]
-fn components_reach_the_sidecar_as_their_own_app_id() {
+/// A folder holding a manifest whose `notifier` component may call `dapr_url`.
+fn notifier_app_dir() -> Arc<tempfile::TempDir> {
     let dir = Arc::new(tempfile::tempdir().unwrap());
     std::fs::write(
         dir.path().join("spin.toml"),
         app_with_dapr_caller("notifier"),
     )
     .unwrap();
+    dir
+}
+
+fn fetch_through_guest(app: &Docket, url: &str) -> support::Reply {
+    app.get(&format!("/?url={}", support::encode(url)))
+}
+
+#[test]
+fn components_reach_the_sidecar_as_their_own_app_id() {
+    let dir = notifier_app_dir();
     let app = Docket::launch(dir, Options::default()).unwrap_or_else(|l| panic!("{l}"));
     let dapr = app.dapr.expect("sidecar address");
     let reply = fetch_through_guest(
@@ -51,12 +57,7 @@ fn components_reach_the_sidecar_as_their_own_app_id() {
 #[test]
 fn no_sidecar_points_components_at_an_external_daprd() {
     let daprd = RecordingApp::start(|_| (204, "text/plain", String::new()));
-    let dir = Arc::new(tempfile::tempdir().unwrap());
-    std::fs::write(
-        dir.path().join("spin.toml"),
-        app_with_dapr_caller("notifier"),
-    )
-    .unwrap();
+    let dir = notifier_app_dir();
     let options = Options {
         args: vec![
             "--no-sidecar".into(),
@@ -79,12 +80,7 @@ fn no_sidecar_points_components_at_an_external_daprd() {
 fn loads_the_shipped_local_and_redis_resource_sets() {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     for set in ["local", "redis"] {
-        let dir = Arc::new(tempfile::tempdir().unwrap());
-        std::fs::write(
-            dir.path().join("spin.toml"),
-            app_with_dapr_caller("notifier"),
-        )
-        .unwrap();
+        let dir = notifier_app_dir();
         let options = Options {
             args: vec![
                 "--resources-path".into(),
