@@ -72,3 +72,31 @@ fn no_allowed_hosts_means_no_network() {
     assert_eq!(reply.status, 502);
     assert!(reply.body.contains("HttpRequestDenied"), "{}", reply.body);
 }
+
+#[test]
+fn an_allowed_host_that_is_down_fails_with_connection_refused() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let extra = format!("allowed_outbound_hosts = [\"http://127.0.0.1:{closed}\"]");
+    let app = Docket::start(&manifest(&component("out", "/...", "outbound", &extra)));
+    let reply = fetch(&app, &format!("http://127.0.0.1:{closed}/"));
+    assert_eq!(reply.status, 502, "{}", reply.body);
+    assert!(reply.body.contains("ConnectionRefused"), "{}", reply.body);
+}
+
+#[test]
+fn repeated_calls_work_when_the_server_closes_each_connection() {
+    let server = EchoServer::start("again");
+    let extra = format!(
+        "allowed_outbound_hosts = [\"http://127.0.0.1:{}\"]",
+        server.addr.port()
+    );
+    let app = Docket::start(&manifest(&component("out", "/...", "outbound", &extra)));
+    for _ in 0..20 {
+        let reply = fetch(&app, &format!("http://127.0.0.1:{}/", server.addr.port()));
+        assert_eq!(reply.json()["body"], "again");
+    }
+}

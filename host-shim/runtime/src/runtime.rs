@@ -61,6 +61,7 @@ impl Runtime {
             postgres: PostgresClients::default(),
             listen: local_addr,
             sidecar_port: config.sidecar_port,
+            http_client: crate::capabilities::outbound_http::pooled_client(),
         });
 
         let engine = build_engine(&config)?;

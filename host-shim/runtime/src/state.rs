@@ -24,6 +24,7 @@ pub struct AppServices {
     pub postgres: PostgresClients,
     pub listen: SocketAddr,
     pub sidecar_port: Option<u16>,
+    pub http_client: crate::capabilities::outbound_http::PooledClient,
 }
 
 /// What one component is allowed and given, fixed at startup.
@@ -63,6 +64,7 @@ impl HostState {
             allowed: component.allowed_hosts.clone(),
             self_addr: services.listen,
             sidecar_port: services.sidecar_port,
+            client: services.http_client.clone(),
         };
         Self {
             component,

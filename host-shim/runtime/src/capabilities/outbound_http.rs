@@ -22,12 +22,29 @@ type SendFuture = Box<
         > + Send,
 >;
 
+/// Plain-HTTP requests share one pool of keep-alive connections (most of
+/// them go to the Dapr sidecar on loopback); HTTPS goes through
+/// wasmtime-wasi-http's own sender, which handles TLS.
+pub type PooledClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    WasiBody,
+>;
+
+pub fn pooled_client() -> PooledClient {
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_nodelay(true);
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .pool_idle_timeout(std::time::Duration::from_secs(30))
+        .build(connector)
+}
+
 /// Per-request hooks: the component's allow-list and where `http://self` points.
 pub struct OutboundHttp {
     pub component: Arc<str>,
     pub allowed: Arc<AllowedHosts>,
     pub self_addr: SocketAddr,
     pub sidecar_port: Option<u16>,
+    pub client: PooledClient,
 }
 
 impl OutboundHttp {
@@ -90,6 +107,9 @@ impl WasiHttpHooks for OutboundHttp {
         }
         self.resolve_self(&mut request);
         self.name_caller(&mut request);
+        if request.uri().scheme_str() == Some("http") {
+            return Box::new(send_pooled(self.client.clone(), request, options));
+        }
         Box::new(async move {
             use http_body_util::BodyExt;
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
@@ -99,4 +119,33 @@ impl WasiHttpHooks for OutboundHttp {
             ))
         })
     }
+}
+
+/// Sends over the shared pool, honouring the guest's first-byte timeout.
+async fn send_pooled(
+    client: PooledClient,
+    request: http::Request<WasiBody>,
+    options: Option<RequestOptions>,
+) -> Result<
+    (
+        http::Response<WasiBody>,
+        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ),
+    HttpError,
+> {
+    use http_body_util::BodyExt;
+    let timeout = options
+        .and_then(|o| o.first_byte_timeout)
+        .unwrap_or(std::time::Duration::from_secs(600));
+    let response = match tokio::time::timeout(timeout, client.request(request)).await {
+        Err(_) => return Err(HttpError::ConnectionReadTimeout),
+        Ok(Err(e)) if e.is_connect() => return Err(HttpError::ConnectionRefused),
+        Ok(Err(e)) => return Err(HttpError::InternalError(Some(e.to_string()))),
+        Ok(Ok(response)) => response,
+    };
+    let response = response.map(|body| body.map_err(HttpError::from).boxed_unsync());
+    Ok((
+        response,
+        Box::new(async { Ok(()) }) as Box<dyn Future<Output = _> + Send>,
+    ))
 }
