@@ -15,7 +15,7 @@ use crate::bindings::input::run_cron;
 use crate::config::SidecarConfig;
 use crate::registry::Registry;
 use crate::resiliency::Resiliency;
-use crate::resources::Resources;
+use crate::resources::{Resources, SubscriptionSpec};
 use crate::shared::Shared;
 use crate::subscriptions;
 
@@ -24,6 +24,7 @@ const APP_POLL: Duration = Duration::from_millis(100);
 
 pub struct Sidecar {
     shared: Arc<Shared>,
+    declarative: Vec<SubscriptionSpec>,
     listener: TcpListener,
     local_addr: SocketAddr,
 }
@@ -70,22 +71,9 @@ impl Sidecar {
             subscriptions: RwLock::new(Vec::new()),
             extended: Mutex::new(Default::default()),
         });
-        for declared in &resources.subscriptions {
-            tracing::debug!(name = %declared.name, topic = %declared.topic, "declarative subscription loaded");
-        }
-        shared
-            .subscriptions
-            .write()
-            .map_err(|_| anyhow::anyhow!("subscription list poisoned"))?
-            .extend(resources.subscriptions.into_iter().map(|spec| {
-                crate::shared::ActiveSubscription {
-                    spec,
-                    app_id: String::new(),
-                    programmatic: false,
-                }
-            }));
         Ok(Self {
             shared,
+            declarative: resources.subscriptions,
             listener,
             local_addr,
         })
@@ -118,7 +106,7 @@ impl Sidecar {
                 tracing::error!(error = %e, "Dapr API server failed");
             }
         });
-        tokio::spawn(workers(self.shared, refresh_rx, stop_rx));
+        tokio::spawn(workers(self.shared, self.declarative, refresh_rx, stop_rx));
         Ok(handle)
     }
 }
@@ -143,6 +131,7 @@ async fn wait_for_app(shared: &Shared) {
 /// Background work: subscriptions (restarted on refresh) and input bindings.
 async fn workers(
     shared: Arc<Shared>,
+    declarative: Vec<SubscriptionSpec>,
     mut refresh: tokio::sync::mpsc::UnboundedReceiver<()>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -152,11 +141,6 @@ async fn workers(
         shared.config.default_app_id(),
         uuid::Uuid::new_v4().simple()
     );
-    let declarative: Vec<_> = shared
-        .subscriptions
-        .read()
-        .map(|subs| subs.iter().map(|s| s.spec.clone()).collect())
-        .unwrap_or_default();
     let mut bindings = JoinSet::new();
     for binding in &shared.registry.cron {
         let owner = shared.config.owner_of(&binding.route);
@@ -191,11 +175,8 @@ async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
 }
 
-fn latest_differs(
-    a: &[crate::resources::SubscriptionSpec],
-    b: &[crate::resources::SubscriptionSpec],
-) -> bool {
-    let key = |s: &crate::resources::SubscriptionSpec| {
+fn latest_differs(a: &[SubscriptionSpec], b: &[SubscriptionSpec]) -> bool {
+    let key = |s: &SubscriptionSpec| {
         format!(
             "{}|{}|{:?}|{:?}|{:?}",
             s.pubsub, s.topic, s.routes, s.dead_letter_topic, s.metadata
@@ -206,8 +187,8 @@ fn latest_differs(
 
 fn restart(
     shared: &Arc<Shared>,
-    declarative: &[crate::resources::SubscriptionSpec],
-    programmatic: &[crate::resources::SubscriptionSpec],
+    declarative: &[SubscriptionSpec],
+    programmatic: &[SubscriptionSpec],
     consumer: &str,
     old: Vec<JoinSet<()>>,
 ) -> Vec<JoinSet<()>> {
