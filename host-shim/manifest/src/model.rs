@@ -77,10 +77,3 @@ pub struct BuildConfig {
     pub workdir: PathBuf,
     pub watch: Vec<String>,
 }
-
-impl App {
-    /// Components in a stable order, for startup and logs.
-    pub fn component(&self, id: &str) -> Option<&Component> {
-        self.components.get(id)
-    }
-}

@@ -63,10 +63,6 @@ impl AllowedHosts {
         Ok(Self { rules })
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
-    }
-
     pub fn allows(&self, scheme: &str, host: &str, port: u16) -> bool {
         let scheme = scheme.to_ascii_lowercase();
         let host = host

@@ -15,6 +15,8 @@ pub struct RoutePattern {
     raw: String,
     segments: Vec<Segment>,
     wildcard: bool,
+    /// Specificity rank, computed once: routing compares it on every request.
+    rank: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,10 +69,12 @@ impl RoutePattern {
                 });
             }
         }
+        let rank = specificity(&segments, wildcard);
         Ok(Self {
             raw: raw.to_string(),
             segments,
             wildcard,
+            rank,
         })
     }
 
@@ -87,10 +91,6 @@ impl RoutePattern {
             .unwrap_or(&self.raw)
     }
 
-    pub fn is_wildcard(&self) -> bool {
-        self.wildcard
-    }
-
     /// Two patterns clash when they match exactly the same paths.
     pub fn shape(&self) -> String {
         let mut shape: String = self
@@ -105,22 +105,6 @@ impl RoutePattern {
             shape.push_str("/...");
         }
         shape
-    }
-
-    /// Higher is more specific, compared segment by segment: a literal beats a
-    /// parameter, which beats the end of a wildcard route; an exact end beats
-    /// a wildcard end.
-    fn specificity(&self) -> Vec<u8> {
-        let mut rank: Vec<u8> = self
-            .segments
-            .iter()
-            .map(|segment| match segment {
-                Segment::Literal(_) => 3,
-                Segment::Param(_) => 2,
-            })
-            .collect();
-        rank.push(if self.wildcard { 0 } else { 1 });
-        rank
     }
 
     /// Matches a request path (without the query string).
@@ -155,6 +139,21 @@ impl RoutePattern {
     }
 }
 
+/// Higher is more specific, compared segment by segment: a literal beats a
+/// parameter, which beats the end of a wildcard route; an exact end beats
+/// a wildcard end.
+fn specificity(segments: &[Segment], wildcard: bool) -> Vec<u8> {
+    let mut rank: Vec<u8> = segments
+        .iter()
+        .map(|segment| match segment {
+            Segment::Literal(_) => 3,
+            Segment::Param(_) => 2,
+        })
+        .collect();
+    rank.push(if wildcard { 0 } else { 1 });
+    rank
+}
+
 impl fmt::Display for RoutePattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.raw)
@@ -180,13 +179,7 @@ impl<T> Router<T> {
             .filter_map(|(pattern, handler)| {
                 pattern.matches(path).map(|found| (pattern, handler, found))
             })
-            .max_by(|a, b| a.0.specificity().cmp(&b.0.specificity()))
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&RoutePattern, &T)> {
-        self.routes
-            .iter()
-            .map(|(pattern, handler)| (pattern, handler))
+            .max_by(|a, b| a.0.rank.cmp(&b.0.rank))
     }
 }
 

@@ -39,10 +39,6 @@ impl SqlitePool {
         Ok(pool)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn connect(&self) -> anyhow::Result<Connection> {
         let conn = Connection::open(&self.path)
             .with_context(|| format!("failed to open {}", self.path.display()))?;
