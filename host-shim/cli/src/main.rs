@@ -2,10 +2,12 @@
 
 mod build;
 mod dapr;
+mod local_secrets;
 mod logging;
 mod migrate;
 mod sidecar;
 mod signals;
+mod token;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +33,8 @@ enum Command {
     Sidecar(sidecar::SidecarArgs),
     /// Apply the SQL migrations to a SQLite file or a Postgres database
     Migrate(migrate::MigrateArgs),
+    /// Print a bearer token (HS256 JWT) for a local user
+    Token(token::TokenArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -41,6 +45,7 @@ fn main() -> std::process::ExitCode {
         Command::Build(args) => build::run(&args),
         Command::Sidecar(args) => sidecar::run(args),
         Command::Migrate(args) => migrate::run(&args),
+        Command::Token(args) => token::run(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -77,6 +77,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     }
     let mut config = runtime_config(&args)?;
     let app = docket_manifest::load(&args.manifest)?;
+    crate::local_secrets::fill_missing(&app, &mut config)?;
     let embedded_db = config
         .runtime_config
         .sqlite_paths
