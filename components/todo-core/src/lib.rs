@@ -1,0 +1,161 @@
+//! The todo API's logic, independent of the host: requests in, responses and
+//! events to publish out. The component supplies the database connection, the
+//! clock and token verification.
+
+pub mod http;
+pub mod ids;
+pub mod input;
+pub mod outbox;
+pub mod priorities;
+pub mod recurring;
+pub mod routes;
+pub mod sql;
+pub mod tags;
+mod task_list;
+pub mod tasks;
+pub mod time;
+pub mod users;
+
+use chrono::{DateTime, Utc};
+use docket_auth::{AuthError, Claims};
+
+use crate::http::{ApiError, Reply, Request, Response};
+use crate::routes::{Access, Endpoint, Match, PathParams};
+use crate::sql::Db;
+
+/// The OpenAPI 3.1 description of [`routes::ROUTES`].
+pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+
+/// Checks bearer tokens. The component's implementation may fetch a JWKS
+/// when a token is not signed with the shared secret.
+pub trait Authenticator {
+    fn verify(&self, token: &str, now_unix: i64) -> Result<Claims, AuthError>;
+}
+
+/// Everything a request is handled with.
+pub struct Context<'a> {
+    pub db: &'a dyn Db,
+    pub now: DateTime<Utc>,
+    pub auth: &'a dyn Authenticator,
+    /// The HS256 secret the signup and login endpoints sign tokens with.
+    pub signing_secret: &'a [u8],
+}
+
+/// Handles one request; errors become problem+json responses.
+pub fn handle(ctx: &Context, request: &Request) -> Reply {
+    match dispatch(ctx, request) {
+        Ok(reply) => reply,
+        Err(error) => {
+            if error.status >= 500 {
+                // The component's stderr is the service log.
+                eprintln!(
+                    "{} {}: {} ({})",
+                    request.method,
+                    request.path,
+                    error.detail,
+                    error.cause.as_deref().unwrap_or("no further cause")
+                );
+            }
+            error.into_response().into()
+        }
+    }
+}
+
+fn dispatch(ctx: &Context, request: &Request) -> Result<Reply, ApiError> {
+    let (route, params) = match routes::find(&request.method, &request.path) {
+        Match::Found(route, params) => (route, params),
+        // Answers CORS preflights and Dapr's probe of the binding route.
+        Match::WrongMethod(methods) if request.method == "OPTIONS" => {
+            return Ok(Response::no_content()
+                .with_header("allow", allow_header(&methods))
+                .into());
+        }
+        Match::WrongMethod(methods) => {
+            return Err(ApiError::new(
+                405,
+                "Method Not Allowed",
+                format!("{} is not allowed here", request.method),
+            )
+            .header("allow", allow_header(&methods)));
+        }
+        Match::NotFound => {
+            return Err(ApiError::not_found(format!("no route for {}", request.path)));
+        }
+    };
+    let user_id = match route.access {
+        Access::Public => String::new(),
+        Access::Owner => authorize(ctx, request, &params)?,
+    };
+    let user = user_id.as_str();
+    let id = || path_id(params.id.as_deref());
+    let tag_id = || path_id(params.tag_id.as_deref());
+    match route.endpoint {
+        Endpoint::OpenApi => Ok(Response {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: OPENAPI_JSON.as_bytes().to_vec(),
+        }
+        .into()),
+        Endpoint::Priorities => priorities::list(ctx),
+        Endpoint::Signup => users::signup(ctx, request),
+        Endpoint::Login => users::login(ctx, request),
+        Endpoint::OutboxRelay => outbox::relay(ctx),
+        Endpoint::ListTasks => tasks::list(ctx, user, request),
+        Endpoint::CreateTask => tasks::create(ctx, user, request),
+        Endpoint::GetTask => tasks::get(ctx, user, id()?),
+        Endpoint::UpdateTask => tasks::update(ctx, user, id()?, request),
+        Endpoint::DeleteTask => tasks::delete(ctx, user, id()?, request),
+        Endpoint::ToggleComplete => tasks::toggle_complete(ctx, user, id()?, request),
+        Endpoint::AttachTag => tasks::set_tag(ctx, user, id()?, tag_id()?, true, request),
+        Endpoint::DetachTag => tasks::set_tag(ctx, user, id()?, tag_id()?, false, request),
+        Endpoint::ListTags => tags::list(ctx, user),
+        Endpoint::CreateTag => tags::create(ctx, user, request),
+        Endpoint::UpdateTag => tags::update(ctx, user, id()?, request),
+        Endpoint::DeleteTag => tags::delete(ctx, user, id()?),
+        Endpoint::ListRecurring => recurring::list(ctx, user),
+        Endpoint::CreateRecurring => recurring::create(ctx, user, request),
+        Endpoint::PreviewSpec => recurring::preview_spec(ctx, request),
+        Endpoint::GetRecurring => recurring::get(ctx, user, id()?),
+        Endpoint::UpdateRecurring => recurring::update(ctx, user, id()?, request),
+        Endpoint::DeleteRecurring => recurring::delete(ctx, user, id()?),
+        Endpoint::EnableRecurring => recurring::set_enabled(ctx, user, id()?, true),
+        Endpoint::DisableRecurring => recurring::set_enabled(ctx, user, id()?, false),
+        Endpoint::PreviewRecurring => recurring::preview(ctx, user, id()?, request),
+    }
+}
+
+fn allow_header(methods: &[&str]) -> String {
+    let mut methods = methods.to_vec();
+    methods.push("OPTIONS");
+    methods.join(", ")
+}
+
+/// The token's subject, which must be the path's `{user_id}`.
+fn authorize(ctx: &Context, request: &Request, params: &PathParams) -> Result<String, ApiError> {
+    let header = request
+        .header("authorization")
+        .ok_or_else(|| ApiError::unauthorized("an Authorization: Bearer token is required"))?;
+    let token = header
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+    let claims = ctx
+        .auth
+        .verify(token, ctx.now.timestamp())
+        .map_err(|e| ApiError::unauthorized(format!("the token was refused: {e}")))?;
+    let user_id = params.user_id.clone().unwrap_or_default();
+    if claims.sub != user_id {
+        return Err(ApiError::forbidden("the token belongs to another user"));
+    }
+    Ok(user_id)
+}
+
+/// A resource id from the path; one that cannot exist is simply not found.
+fn path_id(segment: Option<&str>) -> Result<i64, ApiError> {
+    segment
+        .and_then(|s| s.parse::<i64>().ok())
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::not_found("ids are positive integers; no such resource"))
+}

@@ -1,0 +1,156 @@
+//! The event outbox: events are written in the transaction that makes the
+//! change, published right after the response, and re-published by the relay
+//! if that did not work. A claim (`claimed_until`) keeps the immediate
+//! publisher and any number of relays from sending the same row at once.
+
+use chrono::{DateTime, Duration, Utc};
+use docket_events::{SCHEMA_VERSION, TASK_EVENTS_TOPIC, Task, TaskEvent, TaskEventType, cloud_event};
+
+use crate::ids::new_event_id;
+use crate::sql::{Db, DbError, Param};
+use crate::time::format_timestamp;
+
+/// How long a claimed row is left to its claimant before a relay may take it.
+pub const CLAIM: Duration = Duration::seconds(30);
+
+/// The CloudEvent `source` of everything this service publishes.
+pub const SOURCE: &str = "todo-api";
+
+/// An outbox row to publish.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingEvent {
+    pub outbox_id: i64,
+    pub event_id: String,
+    pub topic: String,
+    /// The CloudEvent, serialised; published as is so its `id` survives retries.
+    pub envelope: String,
+}
+
+/// Writes a task event to the outbox, claimed for the caller to publish.
+pub fn record_task_event(
+    db: &dyn Db,
+    now: DateTime<Utc>,
+    event_type: TaskEventType,
+    task: &Task,
+    changed_fields: Vec<String>,
+) -> Result<PendingEvent, DbError> {
+    let event = TaskEvent {
+        version: SCHEMA_VERSION,
+        event_id: new_event_id(),
+        event_type,
+        task_id: task.id,
+        task_data: task.clone(),
+        user_id: task.user_id.clone(),
+        timestamp: format_timestamp(now),
+        changed_fields,
+    };
+    let envelope = cloud_event(
+        &event.event_id,
+        event_type.as_str(),
+        SOURCE,
+        &event.timestamp,
+        &event,
+    )
+    .to_string();
+    let rows = db.query(
+        &db.q()
+            .sql("INSERT INTO event_outbox (event_id, topic, event_type, payload, created_at, claimed_until) VALUES (")
+            .bind(Param::from(event.event_id.as_str()))
+            .sql(", ")
+            .bind(Param::from(TASK_EVENTS_TOPIC))
+            .sql(", ")
+            .bind(Param::from(event_type.as_str()))
+            .sql(", ")
+            .bind(Param::from(envelope.as_str()))
+            .sql(", ")
+            .bind(Param::Timestamp(now))
+            .sql(", ")
+            .bind(Param::Timestamp(now + CLAIM))
+            .sql(") RETURNING id"),
+    )?;
+    let outbox_id = rows
+        .first()
+        .ok_or_else(|| DbError::Decode("INSERT ... RETURNING gave no row".into()))?
+        .int(0)?;
+    Ok(PendingEvent {
+        outbox_id,
+        event_id: event.event_id,
+        topic: TASK_EVENTS_TOPIC.to_string(),
+        envelope,
+    })
+}
+
+/// Claims up to `limit` unpublished rows, oldest first, that nobody holds.
+pub fn claim_pending(db: &dyn Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<PendingEvent>, DbError> {
+    let candidates = db.query(
+        &db.q()
+            .sql("SELECT id, event_id, topic, payload FROM event_outbox WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < ")
+            .bind(Param::Timestamp(now))
+            .sql(") ORDER BY id LIMIT ")
+            .bind(Param::Int(limit)),
+    )?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for row in candidates {
+        let outbox_id = row.int(0)?;
+        // Another relay may have claimed the row since the SELECT; only the
+        // claimant whose UPDATE matched publishes it.
+        let taken = db.execute(
+            &db.q()
+                .sql("UPDATE event_outbox SET claimed_until = ")
+                .bind(Param::Timestamp(now + CLAIM))
+                .sql(" WHERE id = ")
+                .bind(Param::Int(outbox_id))
+                .sql(" AND published_at IS NULL AND (claimed_until IS NULL OR claimed_until < ")
+                .bind(Param::Timestamp(now))
+                .sql(")"),
+        )?;
+        if taken == 1 {
+            claimed.push(PendingEvent {
+                outbox_id,
+                event_id: row.text(1)?,
+                topic: row.text(2)?,
+                envelope: row.text(3)?,
+            });
+        }
+    }
+    Ok(claimed)
+}
+
+pub fn mark_published(db: &dyn Db, outbox_id: i64, now: DateTime<Utc>) -> Result<(), DbError> {
+    db.execute(
+        &db.q()
+            .sql("UPDATE event_outbox SET published_at = ")
+            .bind(Param::Timestamp(now))
+            .sql(", attempts = attempts + 1, last_error = NULL WHERE id = ")
+            .bind(Param::Int(outbox_id)),
+    )?;
+    Ok(())
+}
+
+/// Records a failed attempt and releases the claim, so the next relay run
+/// picks the row up.
+pub fn mark_failed(db: &dyn Db, outbox_id: i64, error: &str) -> Result<(), DbError> {
+    let error: String = error.chars().take(500).collect();
+    db.execute(
+        &db.q()
+            .sql("UPDATE event_outbox SET attempts = attempts + 1, claimed_until = NULL, last_error = ")
+            .bind(Param::from(error))
+            .sql(" WHERE id = ")
+            .bind(Param::Int(outbox_id)),
+    )?;
+    Ok(())
+}
+
+/// How many pending events one relay call takes on.
+pub const RELAY_BATCH: i64 = 200;
+
+/// `POST /api/internal/outbox-relay`: claims what is still pending, oldest
+/// first; the component publishes the batch and marks each row.
+pub fn relay(ctx: &crate::Context) -> Result<crate::http::Reply, crate::http::ApiError> {
+    let events = claim_pending(ctx.db, ctx.now, RELAY_BATCH)?;
+    let body = serde_json::json!({ "claimed": events.len() });
+    Ok(crate::http::Reply {
+        response: crate::http::Response::json(200, &body),
+        events,
+    })
+}
