@@ -5,36 +5,9 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Docket, component, manifest, psql};
+use support::{Docket, TestDatabase as Database, component, manifest, psql};
 
 const SERVER: &str = "127.0.0.1:5432";
-
-/// A database created for one test and dropped after it.
-struct Database {
-    name: String,
-}
-
-impl Database {
-    fn create(tag: &str) -> Database {
-        let name = format!("docket_{tag}_{}", std::process::id());
-        psql(&format!("DROP DATABASE IF EXISTS {name}"));
-        psql(&format!("CREATE DATABASE {name}"));
-        Database { name }
-    }
-
-    fn address(&self) -> String {
-        format!("postgres://postgres@{SERVER}/{}?sslmode=disable", self.name)
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        psql(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ));
-    }
-}
 
 fn app() -> Docket {
     Docket::start(&manifest(&component(

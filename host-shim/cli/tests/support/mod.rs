@@ -5,6 +5,7 @@
 pub mod dapr;
 pub mod echo_server;
 pub mod recording_app;
+pub mod todo;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -49,6 +50,30 @@ pub fn psql(sql: &str) {
     assert!(status.success(), "psql failed: {sql}");
 }
 
+/// A Postgres database created for one test and dropped after it.
+pub struct TestDatabase {
+    pub name: String,
+}
+
+impl TestDatabase {
+    pub fn create(tag: &str) -> TestDatabase {
+        let name = format!("docket_{tag}_{}", std::process::id());
+        psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        psql(&format!("CREATE DATABASE {name}"));
+        TestDatabase { name }
+    }
+
+    pub fn address(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}?sslmode=disable", self.name)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        psql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+    }
+}
+
 /// Percent-encodes a query parameter value.
 pub fn encode(value: &str) -> String {
     value
@@ -91,6 +116,8 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// Working directory of the process (default: the test's).
     pub cwd: Option<PathBuf>,
+    /// The manifest to serve (default: `spin.toml` in the test's folder).
+    pub manifest: Option<PathBuf>,
 }
 
 /// A running `docket up`; stopped (SIGTERM, then SIGKILL) when dropped.
@@ -174,11 +201,8 @@ impl Docket {
 
     /// Starts `docket up` on an existing folder (restarts keep the same data dir).
     pub fn launch(dir: Arc<tempfile::TempDir>, options: Options) -> Result<Docket, String> {
-        let mut args: Vec<String> = vec![
-            "up".into(),
-            "-f".into(),
-            dir.path().join("spin.toml").display().to_string(),
-        ];
+        let manifest = (options.manifest.clone()).unwrap_or_else(|| dir.path().join("spin.toml"));
+        let mut args: Vec<String> = vec!["up".into(), "-f".into(), manifest.display().to_string()];
         args.extend(["--listen", "127.0.0.1:0", "--max-concurrent", "64"].map(String::from));
         if !options.args.iter().any(|a| a == "--dapr-http-port") {
             args.extend(["--dapr-http-port", "0"].map(String::from));

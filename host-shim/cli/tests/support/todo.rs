@@ -1,0 +1,160 @@
+//! The real todo-api component under `docket up`, on the embedded SQLite
+//! database or on a Postgres database of the test's own.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use docket_auth::{Claims, sign_hs256};
+use serde_json::Value;
+
+use super::{Docket, Options, Reply, TestDatabase, guest};
+
+pub const SECRET: &str = "todo-api-test-secret-0123456789abcdef";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The embedded pub/sub and a relay that runs every second.
+pub fn default_resources() -> Vec<(&'static str, String)> {
+    vec![
+        ("pubsub.yaml", super::dapr::sqlite_pubsub("pubsub", "")),
+        ("outbox-relay.yaml", relay_binding("1s")),
+    ]
+}
+
+pub fn relay_binding(every: &str) -> String {
+    format!(
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: outbox-relay\nspec:\n  type: bindings.cron\n  version: v1\n  metadata:\n    - name: schedule\n      value: \"@every {every}\"\n    - name: route\n      value: /api/internal/outbox-relay\n    - name: direction\n      value: input\nscopes:\n  - todo-api\n"
+    )
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+pub struct TodoApp {
+    pub docket: Docket,
+    pub backend: Backend,
+    pub database: Option<TestDatabase>,
+}
+
+impl TodoApp {
+    pub fn start(backend: Backend, tag: &str) -> TodoApp {
+        Self::start_with(backend, tag, default_resources())
+    }
+
+    pub fn start_with(backend: Backend, tag: &str, resources: Vec<(&str, String)>) -> TodoApp {
+        guest("todo_api");
+        let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+        super::dapr::write_resources(&dir, &resources);
+        let database = (backend == Backend::Postgres).then(|| {
+            let database = TestDatabase::create(tag);
+            migrate(&database.address());
+            database
+        });
+        let mut args = vec![
+            "--resources-path".to_string(),
+            dir.path().join("resources").display().to_string(),
+            "--variable".to_string(),
+            format!("jwt_secret={SECRET}"),
+        ];
+        if let Some(database) = &database {
+            args.extend(["--variable".to_string(), format!("database_url={}", database.address())]);
+        }
+        let options = Options {
+            args,
+            manifest: Some(repo_root().join("spin.toml")),
+            ..Options::default()
+        };
+        let docket = Docket::launch(dir, options).unwrap_or_else(|logs| panic!("docket did not start:\n{logs}"));
+        TodoApp {
+            docket,
+            backend,
+            database,
+        }
+    }
+
+    pub fn token(&self, user: &str) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs() as i64;
+        sign_hs256(SECRET.as_bytes(), &Claims::new(user, now, 3600))
+    }
+
+    /// A request as `user` (with a valid token) or anonymous; JSON body if any.
+    pub fn call(&self, user: Option<&str>, method: &str, path: &str, body: Option<&Value>) -> Reply {
+        let auth = user.map(|u| format!("Bearer {}", self.token(u)));
+        let mut headers = Vec::new();
+        if let Some(auth) = &auth {
+            headers.push(("authorization", auth.as_str()));
+        }
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        let text = body.map(Value::to_string).unwrap_or_default();
+        self.docket.request(method, path, &headers, &text)
+    }
+
+    pub fn create_task(&self, user: &str, body: &Value) -> Value {
+        let reply = self.call(Some(user), "POST", &format!("/api/{user}/tasks"), Some(body));
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.json()
+    }
+
+    /// One integer from the app's database, e.g. a row count.
+    pub fn scalar(&self, sql: &str) -> i64 {
+        let Some(database) = &self.database else {
+            let path = self.docket.dir.path().join("data/sqlite/default.db");
+            let conn = rusqlite::Connection::open(path).expect("open the embedded database");
+            return conn.query_row(sql, [], |row| row.get(0)).expect(sql);
+        };
+        let output = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", &database.name, "-tAc", sql])
+            .output()
+            .expect("psql");
+        let text = String::from_utf8_lossy(&output.stdout);
+        text.trim().parse().unwrap_or_else(|_| {
+            panic!("{sql}: {text} {}", String::from_utf8_lossy(&output.stderr))
+        })
+    }
+}
+
+pub fn migrate(address: &str) {
+    let output = Command::new(env!("CARGO_BIN_EXE_docket"))
+        .current_dir(repo_root())
+        .args(["migrate", "--database", address])
+        .output()
+        .expect("docket migrate");
+    assert!(
+        output.status.success(),
+        "docket migrate failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Runs `$body` (a fn taking a [`Backend`]) as one test per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                super::$name(super::support::todo::Backend::Sqlite);
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                super::$name(super::support::todo::Backend::Postgres);
+            })*
+        }
+    };
+}
