@@ -327,13 +327,24 @@ impl Docket {
     }
 
     pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+        self.request_bytes(method, path, headers, body.as_bytes())
+    }
+
+    /// A request whose body need not be UTF-8.
+    pub fn request_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
         let mut request = ureq::http::Request::builder()
             .method(method)
             .uri(self.url(path));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let request = request.body(body.to_string()).expect("request");
+        let request = request.body(body.to_vec()).expect("request");
         reply(agent().run(request))
     }
 
