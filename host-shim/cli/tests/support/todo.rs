@@ -111,19 +111,28 @@ impl TodoApp {
 
     /// One integer from the app's database, e.g. a row count.
     pub fn scalar(&self, sql: &str) -> i64 {
+        let text = self.text(sql);
+        text.parse().unwrap_or_else(|_| panic!("{sql}: {text:?} is not an integer"))
+    }
+
+    /// One value from the app's database, as text.
+    pub fn text(&self, sql: &str) -> String {
         let Some(database) = &self.database else {
             let path = self.docket.dir.path().join("data/sqlite/default.db");
             let conn = rusqlite::Connection::open(path).expect("open the embedded database");
-            return conn.query_row(sql, [], |row| row.get(0)).expect(sql);
+            let value: rusqlite::types::Value = conn.query_row(sql, [], |row| row.get(0)).expect(sql);
+            return match value {
+                rusqlite::types::Value::Integer(n) => n.to_string(),
+                rusqlite::types::Value::Text(t) => t,
+                other => panic!("{sql}: unexpected {other:?}"),
+            };
         };
         let output = Command::new("psql")
             .args(["-h", "127.0.0.1", "-U", "postgres", "-d", &database.name, "-tAc", sql])
             .output()
             .expect("psql");
-        let text = String::from_utf8_lossy(&output.stdout);
-        text.trim().parse().unwrap_or_else(|_| {
-            panic!("{sql}: {text} {}", String::from_utf8_lossy(&output.stderr))
-        })
+        assert!(output.status.success(), "{sql}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 }
 
