@@ -20,7 +20,8 @@ fn optional(name: &str, default: &str) -> String {
 impl Config {
     pub fn load() -> Result<Self, ApiError> {
         let jwt_secret = variables::get("jwt_secret").map_err(|e| {
-            ApiError::internal("the service is not configured").cause(format!("variable jwt_secret: {e}"))
+            ApiError::internal("the service is not configured")
+                .cause(format!("variable jwt_secret: {e}"))
         })?;
         Ok(Self {
             jwt_secret,

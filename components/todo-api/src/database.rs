@@ -11,7 +11,8 @@ pub fn open(config: &Config) -> Result<Box<dyn Db>, DbError> {
     if config.database_url.is_empty() {
         let conn = sqlite::Connection::open("default").map_err(sqlite_error)?;
         // Spin leaves foreign keys off; the schema relies on them.
-        conn.execute("PRAGMA foreign_keys = ON", &[]).map_err(sqlite_error)?;
+        conn.execute("PRAGMA foreign_keys = ON", &[])
+            .map_err(sqlite_error)?;
         Ok(Box::new(SqliteDb(conn)))
     } else {
         let conn = pg4::Connection::open(&config.database_url).map_err(pg_error)?;
@@ -26,8 +27,12 @@ fn sqlite_error(error: sqlite::Error) -> DbError {
     match error {
         sqlite::Error::Io(text) if text.contains("UNIQUE constraint") => DbError::Unique(text),
         sqlite::Error::Io(text) if text.contains("constraint failed") => DbError::Constraint(text),
-        sqlite::Error::Io(text) if text.contains("database is locked") => DbError::Unavailable(text),
-        sqlite::Error::NoSuchDatabase | sqlite::Error::AccessDenied => DbError::Unavailable(message),
+        sqlite::Error::Io(text) if text.contains("database is locked") => {
+            DbError::Unavailable(text)
+        }
+        sqlite::Error::NoSuchDatabase | sqlite::Error::AccessDenied => {
+            DbError::Unavailable(message)
+        }
         _ => DbError::Other(message),
     }
 }
@@ -74,11 +79,16 @@ impl Db for SqliteDb {
     fn execute(&self, query: &Query) -> Result<u64, DbError> {
         self.run(query)?;
         // The v2 interface does not report affected rows; the connection does.
-        let changes = self.0.execute("SELECT changes()", &[]).map_err(sqlite_error)?;
-        Ok(match changes.rows.first().and_then(|row| row.values.first()) {
-            Some(sqlite::Value::Integer(n)) => u64::try_from(*n).unwrap_or(0),
-            _ => 0,
-        })
+        let changes = self
+            .0
+            .execute("SELECT changes()", &[])
+            .map_err(sqlite_error)?;
+        Ok(
+            match changes.rows.first().and_then(|row| row.values.first()) {
+                Some(sqlite::Value::Integer(n)) => u64::try_from(*n).unwrap_or(0),
+                _ => 0,
+            },
+        )
     }
 }
 
@@ -119,7 +129,12 @@ fn pg_param(param: &Param) -> pg4::ParameterValue {
                 time.nanosecond(),
             ))
         }
-        Param::Time(t) => P::Time((t.hour() as u8, t.minute() as u8, t.second() as u8, t.nanosecond())),
+        Param::Time(t) => P::Time((
+            t.hour() as u8,
+            t.minute() as u8,
+            t.second() as u8,
+            t.nanosecond(),
+        )),
     }
 }
 
@@ -145,7 +160,11 @@ fn pg_cell(value: pg4::DbValue) -> Result<Cell, DbError> {
             NaiveTime::from_hms_nano_opt(h.into(), mi.into(), s.into(), ns)
                 .ok_or_else(|| DbError::Decode("an impossible time".into()))?,
         ),
-        other => return Err(DbError::Decode(format!("unexpected column value {other:?}"))),
+        other => {
+            return Err(DbError::Decode(format!(
+                "unexpected column value {other:?}"
+            )));
+        }
     })
 }
 
@@ -160,7 +179,12 @@ impl Db for PgDb {
         result
             .rows
             .into_iter()
-            .map(|row| row.into_iter().map(pg_cell).collect::<Result<Vec<_>, _>>().map(Row))
+            .map(|row| {
+                row.into_iter()
+                    .map(pg_cell)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Row)
+            })
             .collect()
     }
 

@@ -61,7 +61,12 @@ async fn read_request(incoming: IncomingRequest) -> Result<Request, ApiError> {
         .headers()
         .entries()
         .into_iter()
-        .map(|(name, value)| (name.to_ascii_lowercase(), String::from_utf8_lossy(&value).into_owned()))
+        .map(|(name, value)| {
+            (
+                name.to_ascii_lowercase(),
+                String::from_utf8_lossy(&value).into_owned(),
+            )
+        })
         .collect::<Vec<_>>();
     let declared_length = headers
         .iter()
@@ -73,7 +78,8 @@ async fn read_request(incoming: IncomingRequest) -> Result<Request, ApiError> {
     let mut body = Vec::new();
     let mut stream = incoming.into_body_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| ApiError::bad_request("the request body could not be read"))?;
+        let chunk =
+            chunk.map_err(|_| ApiError::bad_request("the request body could not be read"))?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(too_large());
         }

@@ -19,7 +19,10 @@ pub async fn all(config: &Config, db: &dyn Db, events: Vec<PendingEvent>) {
             }
         };
         if let Err(error) = recorded {
-            eprintln!("recording the outcome for event {}: {error}", event.event_id);
+            eprintln!(
+                "recording the outcome for event {}: {error}",
+                event.event_id
+            );
         }
     }
 }
@@ -42,7 +45,10 @@ async fn publish(config: &Config, event: &PendingEvent) -> Result<(), String> {
         200..=299 => Ok(()),
         status => Err(format!(
             "the sidecar answered {status}: {}",
-            String::from_utf8_lossy(response.body()).chars().take(200).collect::<String>()
+            String::from_utf8_lossy(response.body())
+                .chars()
+                .take(200)
+                .collect::<String>()
         )),
     }
 }

@@ -141,7 +141,9 @@ impl ApiError {
     /// Well-formed input that breaks a rule; `field` names the offending member.
     pub fn invalid(field: &str, detail: impl Into<String>) -> Self {
         let mut error = Self::new(422, "Unprocessable Content", detail);
-        error.extra.push(("field", Value::String(field.to_string())));
+        error
+            .extra
+            .push(("field", Value::String(field.to_string())));
         error
     }
 
@@ -173,10 +175,7 @@ impl ApiError {
         }
         let mut response = Response {
             status: self.status,
-            headers: vec![(
-                "content-type".into(),
-                "application/problem+json".into(),
-            )],
+            headers: vec![("content-type".into(), "application/problem+json".into())],
             body: serde_json::to_vec(&body).unwrap_or_default(),
         };
         for (name, value) in self.headers {
@@ -190,8 +189,10 @@ impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         let cause = error.to_string();
         let api_error = match error {
-            DbError::Unavailable(_) => Self::new(503, "Service Unavailable", "the database is unavailable")
-                .header("retry-after", "1".to_string()),
+            DbError::Unavailable(_) => {
+                Self::new(503, "Service Unavailable", "the database is unavailable")
+                    .header("retry-after", "1".to_string())
+            }
             DbError::Unique(_) => Self::conflict("that already exists"),
             // The details stay in the logs: they may name tables and values.
             _ => Self::internal("the request could not be completed"),

@@ -22,17 +22,26 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> 
         return Err(ApiError::new(
             415,
             "Unsupported Media Type",
-            format!("expected content-type application/json, got {:?}", truncate(content_type, 100)),
+            format!(
+                "expected content-type application/json, got {:?}",
+                truncate(content_type, 100)
+            ),
         )
         .header("accept", "application/json".to_string()));
     }
     if request.body.len() > MAX_BODY_BYTES {
         return Err(too_large());
     }
-    let text = std::str::from_utf8(&request.body)
-        .map_err(|e| ApiError::bad_request(format!("the body is not valid UTF-8 (at byte {})", e.valid_up_to())))?;
+    let text = std::str::from_utf8(&request.body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the body is not valid UTF-8 (at byte {})",
+            e.valid_up_to()
+        ))
+    })?;
     if text.trim().is_empty() {
-        return Err(ApiError::bad_request("the body is empty; expected a JSON object"));
+        return Err(ApiError::bad_request(
+            "the body is empty; expected a JSON object",
+        ));
     }
     serde_json::from_str(text).map_err(|e| {
         use serde_json::error::Category;
@@ -57,7 +66,10 @@ pub fn query_pairs(request: &Request, allowed: &[&str]) -> Result<Vec<(String, S
     let pairs: Vec<(String, String)> = form_urlencoded::parse(request.query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    if let Some((name, _)) = pairs.iter().find(|(name, _)| !allowed.contains(&name.as_str())) {
+    if let Some((name, _)) = pairs
+        .iter()
+        .find(|(name, _)| !allowed.contains(&name.as_str()))
+    {
         return Err(ApiError::bad_request(format!(
             "unknown query parameter {:?}; allowed: {}",
             truncate(name, 60),
@@ -76,7 +88,10 @@ fn truncate(text: &str, max_chars: usize) -> String {
 pub fn line(field: &str, value: &str, max_chars: usize) -> Result<String, ApiError> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(ApiError::invalid(field, format!("{field} must not be empty")));
+        return Err(ApiError::invalid(
+            field,
+            format!("{field} must not be empty"),
+        ));
     }
     let count = value.chars().count();
     if count > max_chars {
@@ -86,7 +101,10 @@ pub fn line(field: &str, value: &str, max_chars: usize) -> Result<String, ApiErr
         ));
     }
     if value.chars().any(char::is_control) {
-        return Err(ApiError::invalid(field, format!("{field} must not contain control characters")));
+        return Err(ApiError::invalid(
+            field,
+            format!("{field} must not contain control characters"),
+        ));
     }
     Ok(value.to_string())
 }
@@ -105,18 +123,23 @@ pub fn text(field: &str, value: &str, max_chars: usize) -> Result<String, ApiErr
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
-        return Err(ApiError::invalid(field, format!("{field} must not contain control characters")));
+        return Err(ApiError::invalid(
+            field,
+            format!("{field} must not contain control characters"),
+        ));
     }
     Ok(value.to_string())
 }
 
 pub fn timestamp(field: &str, value: &str) -> Result<DateTime<Utc>, ApiError> {
-    parse_timestamp(value).map(truncate_to_millis).ok_or_else(|| {
-        ApiError::invalid(
-            field,
-            format!("{field} must be an RFC 3339 timestamp such as 2026-12-01T09:00:00Z"),
-        )
-    })
+    parse_timestamp(value)
+        .map(truncate_to_millis)
+        .ok_or_else(|| {
+            ApiError::invalid(
+                field,
+                format!("{field} must be an RFC 3339 timestamp such as 2026-12-01T09:00:00Z"),
+            )
+        })
 }
 
 pub fn opt_timestamp(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
@@ -137,7 +160,9 @@ pub fn parse_bool(name: &str, value: &str) -> Result<bool, ApiError> {
     match value {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
-        _ => Err(ApiError::bad_request(format!("{name} must be true or false"))),
+        _ => Err(ApiError::bad_request(format!(
+            "{name} must be true or false"
+        ))),
     }
 }
 
@@ -146,7 +171,9 @@ pub fn parse_int(name: &str, value: &str, min: i64, max: i64) -> Result<i64, Api
         .parse::<i64>()
         .ok()
         .filter(|n| (min..=max).contains(n))
-        .ok_or_else(|| ApiError::bad_request(format!("{name} must be an integer from {min} to {max}")))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("{name} must be an integer from {min} to {max}"))
+        })
 }
 
 #[cfg(test)]
@@ -172,16 +199,26 @@ mod tests {
 
     #[test]
     fn body_errors_have_precise_statuses() {
-        let status = |ct: &str, body: &[u8]| json_body::<Body>(&request(ct, body)).unwrap_err().status;
+        let status =
+            |ct: &str, body: &[u8]| json_body::<Body>(&request(ct, body)).unwrap_err().status;
         assert_eq!(status("text/plain", b"{}"), 415);
         assert_eq!(status("application/json", b"{\"title\":"), 400);
         assert_eq!(status("application/json", b"\xff\xfe"), 400);
         assert_eq!(status("application/json", b""), 400);
-        assert_eq!(status("application/json", b"{\"title\":\"a\",\"x\":1}"), 422);
+        assert_eq!(
+            status("application/json", b"{\"title\":\"a\",\"x\":1}"),
+            422
+        );
         assert_eq!(status("application/json", b"{\"title\":5}"), 422);
         let big = vec![b' '; MAX_BODY_BYTES + 1];
         assert_eq!(status("application/json", &big), 413);
-        assert!(json_body::<Body>(&request("application/json; charset=utf-8", b"{\"title\":\"a\"}")).is_ok());
+        assert!(
+            json_body::<Body>(&request(
+                "application/json; charset=utf-8",
+                b"{\"title\":\"a\"}"
+            ))
+            .is_ok()
+        );
     }
 
     #[test]
@@ -190,7 +227,10 @@ mod tests {
         assert_eq!(line("title", "   ", 10).unwrap_err().status, 422);
         assert_eq!(line("title", &"x".repeat(11), 10).unwrap_err().status, 422);
         assert_eq!(line("title", "a\0b", 10).unwrap_err().status, 422);
-        assert_eq!(line("title", "'; DROP TABLE tasks; --", 100).unwrap(), "'; DROP TABLE tasks; --");
+        assert_eq!(
+            line("title", "'; DROP TABLE tasks; --", 100).unwrap(),
+            "'; DROP TABLE tasks; --"
+        );
         assert!(text("description", "line one\nline two\t", 100).is_ok());
         assert!(text("description", "nul\0", 100).is_err());
     }

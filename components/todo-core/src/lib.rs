@@ -79,7 +79,10 @@ fn dispatch(ctx: &Context, request: &Request) -> Result<Reply, ApiError> {
             .header("allow", allow_header(&methods)));
         }
         Match::NotFound => {
-            return Err(ApiError::not_found(format!("no route for {}", request.path)));
+            return Err(ApiError::not_found(format!(
+                "no route for {}",
+                request.path
+            )));
         }
     };
     let user_id = match route.access {
@@ -140,7 +143,9 @@ fn authorize(ctx: &Context, request: &Request, params: &PathParams) -> Result<St
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty())
-        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+        })?;
     let claims = ctx
         .auth
         .verify(token, ctx.now.timestamp())

@@ -4,7 +4,9 @@
 //! publisher and any number of relays from sending the same row at once.
 
 use chrono::{DateTime, Duration, Utc};
-use docket_events::{SCHEMA_VERSION, TASK_EVENTS_TOPIC, Task, TaskEvent, TaskEventType, cloud_event};
+use docket_events::{
+    SCHEMA_VERSION, TASK_EVENTS_TOPIC, Task, TaskEvent, TaskEventType, cloud_event,
+};
 
 use crate::ids::new_event_id;
 use crate::sql::{Db, DbError, Param};
@@ -81,7 +83,11 @@ pub fn record_task_event(
 }
 
 /// Claims up to `limit` unpublished rows, oldest first, that nobody holds.
-pub fn claim_pending(db: &dyn Db, now: DateTime<Utc>, limit: i64) -> Result<Vec<PendingEvent>, DbError> {
+pub fn claim_pending(
+    db: &dyn Db,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<PendingEvent>, DbError> {
     let candidates = db.query(
         &db.q()
             .sql("SELECT id, event_id, topic, payload FROM event_outbox WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < ")

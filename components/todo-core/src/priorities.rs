@@ -7,7 +7,10 @@ use crate::http::{ApiError, Reply, Response};
 
 pub fn list(ctx: &Context) -> Result<Reply, ApiError> {
     let db = ctx.db;
-    let rows = db.query(&db.q().sql("SELECT id, name, weight FROM priorities ORDER BY weight"))?;
+    let rows = db.query(
+        &db.q()
+            .sql("SELECT id, name, weight FROM priorities ORDER BY weight"),
+    )?;
     let priorities = rows
         .iter()
         .map(|row| Ok(json!({ "id": row.int(0)?, "name": row.text(1)?, "weight": row.int(2)? })))

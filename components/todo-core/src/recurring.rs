@@ -74,7 +74,8 @@ struct PreviewRequest {
 
 /// Validates a spec into the rule it describes (422 naming the field).
 pub fn parse_recurrence(spec: &RecurrenceSpec) -> Result<Recurrence, ApiError> {
-    Recurrence::new(spec).map_err(|e| ApiError::invalid(&format!("recurrence.{}", e.field()), e.to_string()))
+    Recurrence::new(spec)
+        .map_err(|e| ApiError::invalid(&format!("recurrence.{}", e.field()), e.to_string()))
 }
 
 fn spec_from_row(row: &Row) -> Result<RecurrenceSpec, ApiError> {
@@ -83,7 +84,11 @@ fn spec_from_row(row: &Row) -> Result<RecurrenceSpec, ApiError> {
         "weekly" => PatternKind::Weekly,
         "monthly" => PatternKind::Monthly,
         "cron" => PatternKind::Cron,
-        other => return Err(ApiError::internal("unknown pattern in the database").cause(other.to_string())),
+        other => {
+            return Err(
+                ApiError::internal("unknown pattern in the database").cause(other.to_string())
+            );
+        }
     };
     let small = |index: usize| -> Result<Option<u8>, DbError> {
         Ok(row.opt_int(index)?.and_then(|v| u8::try_from(v).ok()))
@@ -94,7 +99,9 @@ fn spec_from_row(row: &Row) -> Result<RecurrenceSpec, ApiError> {
         weekdays: small(7)?.and_then(WeekdaySet::from_bits),
         day_of_month: small(8)?,
         nth_week: small(9)?,
-        time_of_day: (pattern != PatternKind::Cron).then(|| row.time(10).map(|t| t.format("%H:%M").to_string())).transpose()?,
+        time_of_day: (pattern != PatternKind::Cron)
+            .then(|| row.time(10).map(|t| t.format("%H:%M").to_string()))
+            .transpose()?,
         cron: row.opt_text(11)?,
         timezone: row.text(12)?,
         starts_at: row.timestamp(13)?,
@@ -125,9 +132,9 @@ fn fill_tag_ids(db: &dyn Db, templates: &mut [RecurringTask]) -> Result<(), ApiE
     if templates.is_empty() {
         return Ok(());
     }
-    let mut query = db
-        .q()
-        .sql("SELECT recurring_task_id, tag_id FROM recurring_task_tags WHERE recurring_task_id IN (");
+    let mut query = db.q().sql(
+        "SELECT recurring_task_id, tag_id FROM recurring_task_tags WHERE recurring_task_id IN (",
+    );
     query.push_list(templates.iter().map(|t| Param::Int(t.id)));
     query.push_sql(") ORDER BY tag_id");
     for row in db.query(&query)? {
@@ -142,7 +149,9 @@ fn fill_tag_ids(db: &dyn Db, templates: &mut [RecurringTask]) -> Result<(), ApiE
 pub fn load(db: &dyn Db, user_id: &str, id: i64) -> Result<RecurringTask, ApiError> {
     let rows = db.query(
         &db.q()
-            .sql(&format!("SELECT {COLUMNS} FROM recurring_tasks WHERE id = "))
+            .sql(&format!(
+                "SELECT {COLUMNS} FROM recurring_tasks WHERE id = "
+            ))
             .bind(Param::Int(id))
             .sql(" AND user_id = ")
             .bind(Param::from(user_id)),
@@ -163,7 +172,10 @@ fn unique_tag_ids(mut ids: Vec<i64>) -> Result<Vec<i64>, ApiError> {
     ids.sort_unstable();
     ids.dedup();
     if ids.len() > MAX_TAGS_PER_TASK {
-        return Err(ApiError::invalid("tag_ids", format!("at most {MAX_TAGS_PER_TASK} tags")));
+        return Err(ApiError::invalid(
+            "tag_ids",
+            format!("at most {MAX_TAGS_PER_TASK} tags"),
+        ));
     }
     Ok(ids)
 }
@@ -227,18 +239,26 @@ fn spec_params(rule: &Recurrence) -> Result<[Option<Param>; 10], ApiError> {
 
 /// The next occurrence from now, for an enabled template.
 fn next_from_now(rule: &Recurrence, enabled: bool, now: DateTime<Utc>) -> Option<Param> {
-    enabled.then(|| rule.next_after(now)).flatten().map(Param::Timestamp)
+    enabled
+        .then(|| rule.next_after(now))
+        .flatten()
+        .map(Param::Timestamp)
 }
 
 pub fn list(ctx: &Context, user_id: &str) -> Result<Reply, ApiError> {
     let db = ctx.db;
     let rows = db.query(
         &db.q()
-            .sql(&format!("SELECT {COLUMNS} FROM recurring_tasks WHERE user_id = "))
+            .sql(&format!(
+                "SELECT {COLUMNS} FROM recurring_tasks WHERE user_id = "
+            ))
             .bind(Param::from(user_id))
             .sql(" ORDER BY id"),
     )?;
-    let mut templates = rows.iter().map(template_from_row).collect::<Result<Vec<_>, _>>()?;
+    let mut templates = rows
+        .iter()
+        .map(template_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     fill_tag_ids(db, &mut templates)?;
     Ok(Response::json(200, &templates).into())
 }
@@ -251,7 +271,12 @@ pub fn create(ctx: &Context, user_id: &str, request: &Request) -> Result<Reply, 
     let body: NewTemplate = json_body(request)?;
     let title = input::line("title", &body.title, MAX_TITLE_CHARS)?;
     let description = input::text("description", &body.description, MAX_DESCRIPTION_CHARS)?;
-    let priority = body.priority.as_deref().map(parse_priority).transpose()?.unwrap_or(Priority::Medium);
+    let priority = body
+        .priority
+        .as_deref()
+        .map(parse_priority)
+        .transpose()?
+        .unwrap_or(Priority::Medium);
     let tag_ids = unique_tag_ids(body.tag_ids)?;
     let rule = parse_recurrence(&body.recurrence)?;
     let enabled = body.enabled.unwrap_or(true);
@@ -291,20 +316,34 @@ pub fn create(ctx: &Context, user_id: &str, request: &Request) -> Result<Reply, 
         load(db, user_id, id)
     })?;
     let location = format!("/api/{user_id}/recurring/{}", template.id);
-    Ok(template_response(201, &template).with_header("location", location).into())
+    Ok(template_response(201, &template)
+        .with_header("location", location)
+        .into())
 }
 
 pub fn update(ctx: &Context, user_id: &str, id: i64, request: &Request) -> Result<Reply, ApiError> {
     let changes: TemplateChanges = json_body(request)?;
-    let title = changes.title.as_deref().map(|t| input::line("title", t, MAX_TITLE_CHARS)).transpose()?;
+    let title = changes
+        .title
+        .as_deref()
+        .map(|t| input::line("title", t, MAX_TITLE_CHARS))
+        .transpose()?;
     let description = changes
         .description
         .as_deref()
         .map(|d| input::text("description", d, MAX_DESCRIPTION_CHARS))
         .transpose()?;
-    let priority = changes.priority.as_deref().map(parse_priority).transpose()?;
+    let priority = changes
+        .priority
+        .as_deref()
+        .map(parse_priority)
+        .transpose()?;
     let tag_ids = changes.tag_ids.map(unique_tag_ids).transpose()?;
-    let new_rule = changes.recurrence.as_ref().map(parse_recurrence).transpose()?;
+    let new_rule = changes
+        .recurrence
+        .as_ref()
+        .map(parse_recurrence)
+        .transpose()?;
 
     let template = transaction(ctx.db, |db| {
         let current = load(db, user_id, id)?;
@@ -316,7 +355,9 @@ pub fn update(ctx: &Context, user_id: &str, id: i64, request: &Request) -> Resul
         let mut update = db.q().sql("UPDATE recurring_tasks SET title = ");
         update.push_bind(Some(Param::from(title.unwrap_or(current.title))));
         update.push_sql(", description = ");
-        update.push_bind(Some(Param::from(description.unwrap_or(current.description))));
+        update.push_bind(Some(Param::from(
+            description.unwrap_or(current.description),
+        )));
         update.push_sql(", priority_id = ");
         update.push_bind(Some(Param::Int(priority.unwrap_or(current.priority).id())));
         for (column, value) in SPEC_COLUMNS.iter().zip(spec_params(&rule)?) {
@@ -327,7 +368,7 @@ pub fn update(ctx: &Context, user_id: &str, id: i64, request: &Request) -> Resul
         update.push_bind(Some(Param::Bool(enabled)));
         // A new schedule or a re-enabled template starts from now; otherwise
         // the generator's position is kept.
-        let reschedule = changes.recurrence.is_some() || (enabled && !current.enabled) || !enabled;
+        let reschedule = changes.recurrence.is_some() || !current.enabled || !enabled;
         if reschedule {
             update.push_sql(", next_occurrence = ");
             update.push_bind(next_from_now(&rule, enabled, ctx.now));
@@ -346,7 +387,12 @@ pub fn update(ctx: &Context, user_id: &str, id: i64, request: &Request) -> Resul
     Ok(template_response(200, &template).into())
 }
 
-pub fn set_enabled(ctx: &Context, user_id: &str, id: i64, enabled: bool) -> Result<Reply, ApiError> {
+pub fn set_enabled(
+    ctx: &Context,
+    user_id: &str,
+    id: i64,
+    enabled: bool,
+) -> Result<Reply, ApiError> {
     let template = transaction(ctx.db, |db| {
         let current = load(db, user_id, id)?;
         if current.enabled == enabled {
@@ -379,7 +425,9 @@ pub fn delete(ctx: &Context, user_id: &str, id: i64) -> Result<Reply, ApiError> 
             .bind(Param::from(user_id)),
     )?;
     if deleted == 0 {
-        return Err(ApiError::not_found(format!("recurring task {id} does not exist")));
+        return Err(ApiError::not_found(format!(
+            "recurring task {id} does not exist"
+        )));
     }
     Ok(Response::no_content().into())
 }
@@ -394,7 +442,12 @@ fn occurrences_response(rule: &Recurrence, after: DateTime<Utc>, count: i64) -> 
 }
 
 /// `GET .../recurring/{id}/preview?count=N`: the next N occurrences from now.
-pub fn preview(ctx: &Context, user_id: &str, id: i64, request: &Request) -> Result<Reply, ApiError> {
+pub fn preview(
+    ctx: &Context,
+    user_id: &str,
+    id: i64,
+    request: &Request,
+) -> Result<Reply, ApiError> {
     let mut count = DEFAULT_PREVIEW;
     for (_, value) in query_pairs(request, &["count"])? {
         count = parse_int("count", &value, 1, MAX_PREVIEW)?;
@@ -409,7 +462,10 @@ pub fn preview_spec(ctx: &Context, request: &Request) -> Result<Reply, ApiError>
     let body: PreviewRequest = json_body(request)?;
     let count = body.count.flatten().unwrap_or(DEFAULT_PREVIEW);
     if !(1..=MAX_PREVIEW).contains(&count) {
-        return Err(ApiError::invalid("count", format!("count is 1 to {MAX_PREVIEW}")));
+        return Err(ApiError::invalid(
+            "count",
+            format!("count is 1 to {MAX_PREVIEW}"),
+        ));
     }
     let rule = parse_recurrence(&body.recurrence)?;
     Ok(occurrences_response(&rule, ctx.now, count))

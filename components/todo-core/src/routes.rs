@@ -49,7 +49,12 @@ pub struct Route {
     pub access: Access,
 }
 
-const fn route(method: &'static str, pattern: &'static str, endpoint: Endpoint, access: Access) -> Route {
+const fn route(
+    method: &'static str,
+    pattern: &'static str,
+    endpoint: Endpoint,
+    access: Access,
+) -> Route {
     Route {
         method,
         pattern,
@@ -73,22 +78,77 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/{user_id}/tasks/{id}", E::GetTask, Owner),
     route("PUT", "/api/{user_id}/tasks/{id}", E::UpdateTask, Owner),
     route("DELETE", "/api/{user_id}/tasks/{id}", E::DeleteTask, Owner),
-    route("PATCH", "/api/{user_id}/tasks/{id}/complete", E::ToggleComplete, Owner),
-    route("PUT", "/api/{user_id}/tasks/{id}/tags/{tag_id}", E::AttachTag, Owner),
-    route("DELETE", "/api/{user_id}/tasks/{id}/tags/{tag_id}", E::DetachTag, Owner),
+    route(
+        "PATCH",
+        "/api/{user_id}/tasks/{id}/complete",
+        E::ToggleComplete,
+        Owner,
+    ),
+    route(
+        "PUT",
+        "/api/{user_id}/tasks/{id}/tags/{tag_id}",
+        E::AttachTag,
+        Owner,
+    ),
+    route(
+        "DELETE",
+        "/api/{user_id}/tasks/{id}/tags/{tag_id}",
+        E::DetachTag,
+        Owner,
+    ),
     route("GET", "/api/{user_id}/tags", E::ListTags, Owner),
     route("POST", "/api/{user_id}/tags", E::CreateTag, Owner),
     route("PATCH", "/api/{user_id}/tags/{id}", E::UpdateTag, Owner),
     route("DELETE", "/api/{user_id}/tags/{id}", E::DeleteTag, Owner),
     route("GET", "/api/{user_id}/recurring", E::ListRecurring, Owner),
-    route("POST", "/api/{user_id}/recurring", E::CreateRecurring, Owner),
-    route("POST", "/api/{user_id}/recurring/preview", E::PreviewSpec, Owner),
-    route("GET", "/api/{user_id}/recurring/{id}", E::GetRecurring, Owner),
-    route("PATCH", "/api/{user_id}/recurring/{id}", E::UpdateRecurring, Owner),
-    route("DELETE", "/api/{user_id}/recurring/{id}", E::DeleteRecurring, Owner),
-    route("POST", "/api/{user_id}/recurring/{id}/enable", E::EnableRecurring, Owner),
-    route("POST", "/api/{user_id}/recurring/{id}/disable", E::DisableRecurring, Owner),
-    route("GET", "/api/{user_id}/recurring/{id}/preview", E::PreviewRecurring, Owner),
+    route(
+        "POST",
+        "/api/{user_id}/recurring",
+        E::CreateRecurring,
+        Owner,
+    ),
+    route(
+        "POST",
+        "/api/{user_id}/recurring/preview",
+        E::PreviewSpec,
+        Owner,
+    ),
+    route(
+        "GET",
+        "/api/{user_id}/recurring/{id}",
+        E::GetRecurring,
+        Owner,
+    ),
+    route(
+        "PATCH",
+        "/api/{user_id}/recurring/{id}",
+        E::UpdateRecurring,
+        Owner,
+    ),
+    route(
+        "DELETE",
+        "/api/{user_id}/recurring/{id}",
+        E::DeleteRecurring,
+        Owner,
+    ),
+    route(
+        "POST",
+        "/api/{user_id}/recurring/{id}/enable",
+        E::EnableRecurring,
+        Owner,
+    ),
+    route(
+        "POST",
+        "/api/{user_id}/recurring/{id}/disable",
+        E::DisableRecurring,
+        Owner,
+    ),
+    route(
+        "GET",
+        "/api/{user_id}/recurring/{id}/preview",
+        E::PreviewRecurring,
+        Owner,
+    ),
 ];
 
 /// The parameters a path matched with.
@@ -164,9 +224,10 @@ fn match_pattern(pattern: &str, segments: &[&str]) -> Option<(usize, PathParams)
 }
 
 fn percent_decode(segment: &str) -> Option<String> {
-    let bytes: Vec<u8> = form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned().into_bytes())?;
+    let bytes: Vec<u8> =
+        form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned().into_bytes())?;
     String::from_utf8(bytes).ok()
 }
 

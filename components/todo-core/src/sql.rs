@@ -353,7 +353,10 @@ mod tests {
     #[test]
     fn rows_read_sqlite_and_postgres_shapes_alike() {
         let ts = parse_timestamp("2026-01-02T03:04:05.678Z").unwrap();
-        let sqlite = Row(vec![Cell::Int(1), Cell::Text("2026-01-02T03:04:05.678Z".into())]);
+        let sqlite = Row(vec![
+            Cell::Int(1),
+            Cell::Text("2026-01-02T03:04:05.678Z".into()),
+        ]);
         let postgres = Row(vec![Cell::Bool(true), Cell::Timestamp(ts)]);
         assert!(sqlite.bool(0).unwrap());
         assert!(postgres.bool(0).unwrap());

@@ -58,7 +58,8 @@ fn parse_name(value: &str) -> Result<String, ApiError> {
 }
 
 fn duplicate_name(name: &str) -> ApiError {
-    ApiError::conflict(format!("you already have a tag named {name:?}")).member("field", json!("name"))
+    ApiError::conflict(format!("you already have a tag named {name:?}"))
+        .member("field", json!("name"))
 }
 
 fn load_tag(db: &dyn Db, user_id: &str, id: i64) -> Result<Tag, ApiError> {
@@ -83,7 +84,10 @@ pub fn list(ctx: &Context, user_id: &str) -> Result<Reply, ApiError> {
             .bind(Param::from(user_id))
             .sql(" ORDER BY name, id"),
     )?;
-    let tags = rows.iter().map(tag_from_row).collect::<Result<Vec<_>, _>>()?;
+    let tags = rows
+        .iter()
+        .map(tag_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Response::json(200, &tags).into())
 }
 
@@ -108,11 +112,16 @@ pub fn create(ctx: &Context, user_id: &str, request: &Request) -> Result<Reply, 
                 .bind(Param::Timestamp(ctx.now))
                 .sql(") ON CONFLICT DO NOTHING RETURNING id"),
         )?;
-        let id = inserted.first().ok_or_else(|| duplicate_name(&name))?.int(0)?;
+        let id = inserted
+            .first()
+            .ok_or_else(|| duplicate_name(&name))?
+            .int(0)?;
         load_tag(db, user_id, id)
     })?;
     let location = format!("/api/{user_id}/tags/{}", tag.id);
-    Ok(Response::json(201, &tag).with_header("location", location).into())
+    Ok(Response::json(201, &tag)
+        .with_header("location", location)
+        .into())
 }
 
 pub fn update(ctx: &Context, user_id: &str, id: i64, request: &Request) -> Result<Reply, ApiError> {
@@ -175,7 +184,10 @@ pub fn owned_tag_ids(db: &dyn Db, user_id: &str, ids: &[i64]) -> Result<(), ApiE
         .map(|row| row.int(0))
         .collect::<Result<Vec<_>, _>>()?;
     match ids.iter().find(|id| !found.contains(id)) {
-        Some(missing) => Err(ApiError::invalid("tag_ids", format!("tag {missing} does not exist"))),
+        Some(missing) => Err(ApiError::invalid(
+            "tag_ids",
+            format!("tag {missing} does not exist"),
+        )),
         None => Ok(()),
     }
 }

@@ -14,7 +14,16 @@ pub const MAX_LIMIT: i64 = 200;
 const MAX_SEARCH_CHARS: usize = 200;
 
 const PARAMETERS: &[&str] = &[
-    "status", "priority", "tag", "due_before", "due_after", "overdue", "q", "sort", "order", "limit",
+    "status",
+    "priority",
+    "tag",
+    "due_before",
+    "due_after",
+    "overdue",
+    "q",
+    "sort",
+    "order",
+    "limit",
     "offset",
 ];
 
@@ -75,9 +84,9 @@ fn parse_filters(request: &Request) -> Result<Filters, ApiError> {
             }
             "priority" => {
                 for name in value.split(',').filter(|n| !n.trim().is_empty()) {
-                    filters.priorities.push(parse_priority(name.trim()).map_err(|e| {
-                        ApiError::bad_request(e.detail)
-                    })?);
+                    filters.priorities.push(
+                        parse_priority(name.trim()).map_err(|e| ApiError::bad_request(e.detail))?,
+                    );
                 }
             }
             "tag" => filters.tag = Some(parse_int("tag", &value, 1, i64::MAX)?),
@@ -141,7 +150,9 @@ fn push_conditions(query: &mut Query, user_id: &str, filters: &Filters, now: Dat
         query.push_sql(")");
     }
     if let Some(tag) = filters.tag {
-        query.push_sql(" AND EXISTS (SELECT 1 FROM task_tags tt WHERE tt.task_id = t.id AND tt.tag_id = ");
+        query.push_sql(
+            " AND EXISTS (SELECT 1 FROM task_tags tt WHERE tt.task_id = t.id AND tt.tag_id = ",
+        );
         query.push_bind(Some(Param::Int(tag)));
         query.push_sql(")");
     }
@@ -243,10 +254,16 @@ fn link_header(request: &Request, user_id: &str, filters: &Filters, total: i64) 
     };
     let mut links = Vec::new();
     if filters.offset + filters.limit < total {
-        links.push(format!("{}; rel=\"next\"", page_at(filters.offset + filters.limit)));
+        links.push(format!(
+            "{}; rel=\"next\"",
+            page_at(filters.offset + filters.limit)
+        ));
     }
     if filters.offset > 0 {
-        links.push(format!("{}; rel=\"prev\"", page_at((filters.offset - filters.limit).max(0))));
+        links.push(format!(
+            "{}; rel=\"prev\"",
+            page_at((filters.offset - filters.limit).max(0))
+        ));
     }
     (!links.is_empty()).then(|| links.join(", "))
 }

@@ -54,12 +54,18 @@ pub fn parse_priority(value: &str) -> Result<Priority, ApiError> {
     Priority::from_name(value).ok_or_else(|| {
         ApiError::invalid(
             "priority",
-            format!("unknown priority {:?}; use Low, Medium, High or Critical", value.chars().take(40).collect::<String>()),
+            format!(
+                "unknown priority {:?}; use Low, Medium, High or Critical",
+                value.chars().take(40).collect::<String>()
+            ),
         )
     })
 }
 
-fn check_reminder(due_at: Option<DateTime<Utc>>, remind_at: Option<DateTime<Utc>>) -> Result<(), ApiError> {
+fn check_reminder(
+    due_at: Option<DateTime<Utc>>,
+    remind_at: Option<DateTime<Utc>>,
+) -> Result<(), ApiError> {
     match (due_at, remind_at) {
         (Some(due), Some(remind)) if remind > due => Err(ApiError::invalid(
             "remind_at",
@@ -158,7 +164,11 @@ fn check_if_match(request: &Request, task: &Task) -> Result<(), ApiError> {
 }
 
 fn replace_tags(db: &dyn Db, task_id: i64, tag_ids: &[i64]) -> Result<(), ApiError> {
-    db.execute(&db.q().sql("DELETE FROM task_tags WHERE task_id = ").bind(Param::Int(task_id)))?;
+    db.execute(
+        &db.q()
+            .sql("DELETE FROM task_tags WHERE task_id = ")
+            .bind(Param::Int(task_id)),
+    )?;
     for tag_id in tag_ids {
         db.execute(
             &db.q()
@@ -188,7 +198,12 @@ pub fn create(ctx: &Context, user_id: &str, request: &Request) -> Result<Reply, 
     let body: NewTask = json_body(request)?;
     let title = input::line("title", &body.title, MAX_TITLE_CHARS)?;
     let description = input::text("description", &body.description, MAX_DESCRIPTION_CHARS)?;
-    let priority = body.priority.as_deref().map(parse_priority).transpose()?.unwrap_or(Priority::Medium);
+    let priority = body
+        .priority
+        .as_deref()
+        .map(parse_priority)
+        .transpose()?
+        .unwrap_or(Priority::Medium);
     let due_at = input::opt_timestamp("due_at", body.due_at.as_deref())?;
     let remind_at = input::opt_timestamp("remind_at", body.remind_at.as_deref())?;
     check_reminder(due_at, remind_at)?;
@@ -247,7 +262,11 @@ struct Update {
     completes: bool,
 }
 
-fn plan_update(current: &Task, changes: TaskChanges, now: DateTime<Utc>) -> Result<Update, ApiError> {
+fn plan_update(
+    current: &Task,
+    changes: TaskChanges,
+    now: DateTime<Utc>,
+) -> Result<Update, ApiError> {
     let mut update = Update {
         sets: Vec::new(),
         changed: Vec::new(),
@@ -273,12 +292,20 @@ fn plan_update(current: &Task, changes: TaskChanges, now: DateTime<Utc>) -> Resu
     if let Some(priority) = changes.priority {
         let priority = parse_priority(&priority)?;
         if priority != current.priority {
-            update.sets.push(("priority_id", Some(Param::Int(priority.id()))));
+            update
+                .sets
+                .push(("priority_id", Some(Param::Int(priority.id()))));
             update.changed.push("priority".into());
         }
     }
-    let current_due = current.due_at.as_deref().and_then(crate::time::parse_timestamp);
-    let current_remind = current.remind_at.as_deref().and_then(crate::time::parse_timestamp);
+    let current_due = current
+        .due_at
+        .as_deref()
+        .and_then(crate::time::parse_timestamp);
+    let current_remind = current
+        .remind_at
+        .as_deref()
+        .and_then(crate::time::parse_timestamp);
     let due_at = match changes.due_at {
         Some(value) => input::opt_timestamp("due_at", value.as_deref())?,
         None => current_due,
@@ -300,7 +327,11 @@ fn plan_update(current: &Task, changes: TaskChanges, now: DateTime<Utc>) -> Resu
         && completed != current.completed
     {
         set(&mut update, "completed", Some(Param::Bool(completed)));
-        set(&mut update, "completed_at", completed.then_some(Param::Timestamp(now)));
+        set(
+            &mut update,
+            "completed_at",
+            completed.then_some(Param::Timestamp(now)),
+        );
         update.completes = completed;
     }
     if let Some(tag_ids) = changes.tag_ids {
@@ -343,7 +374,9 @@ fn apply_update(
     query.push_sql(" AND version = ");
     query.push_bind(Some(Param::Int(current.version)));
     if db.execute(&query)? != 1 {
-        return Err(ApiError::conflict("the task changed while this update ran; reload and retry"));
+        return Err(ApiError::conflict(
+            "the task changed while this update ran; reload and retry",
+        ));
     }
     let task = load_task(db, &current.user_id, current.id)?;
     let (event_type, changed) = if update.completes {
@@ -357,11 +390,18 @@ fn apply_update(
 
 pub fn update(ctx: &Context, user_id: &str, id: i64, request: &Request) -> Result<Reply, ApiError> {
     let changes: TaskChanges = json_body(request)?;
-    change_task(ctx, user_id, id, request, |current| plan_update(current, changes, ctx.now))
+    change_task(ctx, user_id, id, request, |current| {
+        plan_update(current, changes, ctx.now)
+    })
 }
 
 /// PATCH .../complete: completed ↔ pending.
-pub fn toggle_complete(ctx: &Context, user_id: &str, id: i64, request: &Request) -> Result<Reply, ApiError> {
+pub fn toggle_complete(
+    ctx: &Context,
+    user_id: &str,
+    id: i64,
+    request: &Request,
+) -> Result<Reply, ApiError> {
     change_task(ctx, user_id, id, request, |current| {
         let changes = TaskChanges {
             title: None,
@@ -397,13 +437,22 @@ fn change_task(
     })
 }
 
-pub fn set_tag(ctx: &Context, user_id: &str, id: i64, tag_id: i64, attach: bool, request: &Request) -> Result<Reply, ApiError> {
+pub fn set_tag(
+    ctx: &Context,
+    user_id: &str,
+    id: i64,
+    tag_id: i64,
+    attach: bool,
+    request: &Request,
+) -> Result<Reply, ApiError> {
     change_task(ctx, user_id, id, request, |current| {
         let mut tag_ids: Vec<i64> = current.tags.iter().map(|t| t.id).collect();
         if attach {
             tag_ids.push(tag_id);
         } else if !tag_ids.contains(&tag_id) {
-            return Err(ApiError::not_found(format!("tag {tag_id} is not on task {id}")));
+            return Err(ApiError::not_found(format!(
+                "tag {tag_id} is not on task {id}"
+            )));
         } else {
             tag_ids.retain(|t| *t != tag_id);
         }
@@ -424,8 +473,18 @@ pub fn delete(ctx: &Context, user_id: &str, id: i64, request: &Request) -> Resul
     let event = transaction(ctx.db, |db| {
         let task = load_task(db, user_id, id)?;
         check_if_match(request, &task)?;
-        db.execute(&db.q().sql("DELETE FROM tasks WHERE id = ").bind(Param::Int(id)))?;
-        Ok::<_, ApiError>(record_task_event(db, ctx.now, TaskEventType::Deleted, &task, Vec::new())?)
+        db.execute(
+            &db.q()
+                .sql("DELETE FROM tasks WHERE id = ")
+                .bind(Param::Int(id)),
+        )?;
+        Ok::<_, ApiError>(record_task_event(
+            db,
+            ctx.now,
+            TaskEventType::Deleted,
+            &task,
+            Vec::new(),
+        )?)
     })?;
     Ok(Reply {
         response: Response::no_content(),

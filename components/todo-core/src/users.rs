@@ -66,7 +66,9 @@ fn check_password(password: &str) -> Result<(), ApiError> {
     if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
         return Err(ApiError::invalid(
             "password",
-            format!("a password is {MIN_PASSWORD_CHARS} characters to {MAX_PASSWORD_BYTES} bytes long"),
+            format!(
+                "a password is {MIN_PASSWORD_CHARS} characters to {MAX_PASSWORD_BYTES} bytes long"
+            ),
         ));
     }
     Ok(())

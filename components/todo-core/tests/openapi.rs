@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 //! The published OpenAPI document describes exactly the routes the
 //! dispatcher serves, so neither can drift from the other.
 
@@ -18,7 +20,9 @@ fn documented_operations_are_exactly_the_routes() {
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for method in item.as_object().expect("path item").keys() {
-            if ["get", "put", "post", "delete", "patch", "options", "head"].contains(&method.as_str()) {
+            if ["get", "put", "post", "delete", "patch", "options", "head"]
+                .contains(&method.as_str())
+            {
                 documented.insert((path.clone(), method.to_uppercase()));
             }
         }
@@ -29,8 +33,14 @@ fn documented_operations_are_exactly_the_routes() {
         .collect();
     let undocumented: Vec<_> = served.difference(&documented).collect();
     let phantom: Vec<_> = documented.difference(&served).collect();
-    assert!(undocumented.is_empty(), "routes missing from openapi.json: {undocumented:?}");
-    assert!(phantom.is_empty(), "openapi.json documents routes that do not exist: {phantom:?}");
+    assert!(
+        undocumented.is_empty(),
+        "routes missing from openapi.json: {undocumented:?}"
+    );
+    assert!(
+        phantom.is_empty(),
+        "openapi.json documents routes that do not exist: {phantom:?}"
+    );
 }
 
 #[test]
@@ -40,11 +50,23 @@ fn security_matches_each_route_access() {
         let operation = &doc["paths"][route.pattern][route.method.to_lowercase()];
         let security = &operation["security"];
         match route.access {
-            Access::Public => assert_eq!(security, &serde_json::json!([]), "{} {}", route.method, route.pattern),
+            Access::Public => assert_eq!(
+                security,
+                &serde_json::json!([]),
+                "{} {}",
+                route.method,
+                route.pattern
+            ),
             Access::Owner => {
-                let requires_bearer = security.as_array().is_some_and(|s| s.iter().any(|r| r.get("bearerAuth").is_some()))
+                let requires_bearer = security
+                    .as_array()
+                    .is_some_and(|s| s.iter().any(|r| r.get("bearerAuth").is_some()))
                     || (security.is_null() && doc["security"][0].get("bearerAuth").is_some());
-                assert!(requires_bearer, "{} {} must require bearerAuth", route.method, route.pattern);
+                assert!(
+                    requires_bearer,
+                    "{} {} must require bearerAuth",
+                    route.method, route.pattern
+                );
             }
         }
     }

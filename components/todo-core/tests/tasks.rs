@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use chrono::Duration;
@@ -5,7 +7,12 @@ use serde_json::json;
 use support::Api;
 
 fn create(api: &Api, user: &str, body: serde_json::Value) -> serde_json::Value {
-    let answer = api.call(Some(user), "POST", &format!("/api/{user}/tasks"), Some(body));
+    let answer = api.call(
+        Some(user),
+        "POST",
+        &format!("/api/{user}/tasks"),
+        Some(body),
+    );
     assert_eq!(answer.status, 201, "{}", answer.body);
     answer.body
 }
@@ -25,7 +32,12 @@ fn a_task_goes_through_its_whole_life() {
     assert_eq!(task["version"], 1);
     let id = task["id"].as_i64().expect("integer id");
 
-    let got = api.call(Some("alice"), "GET", &format!("/api/alice/tasks/{id}"), None);
+    let got = api.call(
+        Some("alice"),
+        "GET",
+        &format!("/api/alice/tasks/{id}"),
+        None,
+    );
     assert_eq!(got.status, 200);
     assert_eq!(got.header("etag"), Some("\"1\""));
     assert_eq!(got.body, task);
@@ -43,23 +55,48 @@ fn a_task_goes_through_its_whole_life() {
     assert_eq!(updated.body["version"], 2);
     assert_eq!(updated.body["updated_at"], "2026-03-02T08:05:00.000Z");
 
-    let done = api.call(Some("alice"), "PATCH", &format!("/api/alice/tasks/{id}/complete"), None);
+    let done = api.call(
+        Some("alice"),
+        "PATCH",
+        &format!("/api/alice/tasks/{id}/complete"),
+        None,
+    );
     assert_eq!(done.body["completed"], true);
     assert_eq!(done.body["completed_at"], "2026-03-02T08:05:00.000Z");
-    let undone = api.call(Some("alice"), "PATCH", &format!("/api/alice/tasks/{id}/complete"), None);
+    let undone = api.call(
+        Some("alice"),
+        "PATCH",
+        &format!("/api/alice/tasks/{id}/complete"),
+        None,
+    );
     assert_eq!(undone.body["completed"], false);
     assert_eq!(undone.body["completed_at"], serde_json::Value::Null);
 
-    let deleted = api.call(Some("alice"), "DELETE", &format!("/api/alice/tasks/{id}"), None);
+    let deleted = api.call(
+        Some("alice"),
+        "DELETE",
+        &format!("/api/alice/tasks/{id}"),
+        None,
+    );
     assert_eq!(deleted.status, 204);
-    let gone = api.call(Some("alice"), "GET", &format!("/api/alice/tasks/{id}"), None);
+    let gone = api.call(
+        Some("alice"),
+        "GET",
+        &format!("/api/alice/tasks/{id}"),
+        None,
+    );
     assert_eq!(gone.status, 404);
 }
 
 #[test]
 fn every_change_writes_its_event_to_the_outbox_in_order() {
     let api = Api::new();
-    let created = api.call(Some("alice"), "POST", "/api/alice/tasks", Some(json!({"title": "a"})));
+    let created = api.call(
+        Some("alice"),
+        "POST",
+        "/api/alice/tasks",
+        Some(json!({"title": "a"})),
+    );
     let id = created.body["id"].as_i64().expect("id");
     let updated = api.call(
         Some("alice"),
@@ -67,8 +104,18 @@ fn every_change_writes_its_event_to_the_outbox_in_order() {
         &format!("/api/alice/tasks/{id}"),
         Some(json!({"priority": "Critical", "description": "now"})),
     );
-    let completed = api.call(Some("alice"), "PATCH", &format!("/api/alice/tasks/{id}/complete"), None);
-    let deleted = api.call(Some("alice"), "DELETE", &format!("/api/alice/tasks/{id}"), None);
+    let completed = api.call(
+        Some("alice"),
+        "PATCH",
+        &format!("/api/alice/tasks/{id}/complete"),
+        None,
+    );
+    let deleted = api.call(
+        Some("alice"),
+        "DELETE",
+        &format!("/api/alice/tasks/{id}"),
+        None,
+    );
 
     let mut types = Vec::new();
     for answer in [&created, &updated, &completed, &deleted] {
@@ -80,12 +127,27 @@ fn every_change_writes_its_event_to_the_outbox_in_order() {
         assert_eq!(envelope["data"]["user_id"], "alice");
         types.push(envelope["type"].as_str().unwrap_or_default().to_string());
         if envelope["type"] == "task.updated" {
-            assert_eq!(envelope["data"]["changed_fields"], json!(["description", "priority"]));
+            assert_eq!(
+                envelope["data"]["changed_fields"],
+                json!(["description", "priority"])
+            );
             assert_eq!(envelope["data"]["task_data"]["priority"], "Critical");
         }
     }
-    assert_eq!(types, ["task.created", "task.updated", "task.completed", "task.deleted"]);
-    assert_eq!(api.db.scalar("SELECT count(*) FROM event_outbox WHERE published_at IS NULL"), 4);
+    assert_eq!(
+        types,
+        [
+            "task.created",
+            "task.updated",
+            "task.completed",
+            "task.deleted"
+        ]
+    );
+    assert_eq!(
+        api.db
+            .scalar("SELECT count(*) FROM event_outbox WHERE published_at IS NULL"),
+        4
+    );
 
     // Claimed by the request that wrote them, so a relay leaves them alone
     // until the claim runs out.
@@ -103,7 +165,12 @@ fn an_unchanged_update_writes_no_event_and_keeps_the_version() {
     let api = Api::new();
     let task = create(&api, "alice", json!({"title": "same"}));
     let id = task["id"].as_i64().expect("id");
-    let answer = api.call(Some("alice"), "PUT", &format!("/api/alice/tasks/{id}"), Some(json!({"title": "same"})));
+    let answer = api.call(
+        Some("alice"),
+        "PUT",
+        &format!("/api/alice/tasks/{id}"),
+        Some(json!({"title": "same"})),
+    );
     assert_eq!(answer.status, 200);
     assert_eq!(answer.body["version"], 1);
     assert!(answer.reply.events.is_empty());
@@ -118,7 +185,10 @@ fn if_match_protects_against_lost_updates() {
         "PUT",
         &format!("/api/alice/tasks/{id}"),
         vec![
-            ("authorization".into(), format!("Bearer {}", api.token("alice"))),
+            (
+                "authorization".into(),
+                format!("Bearer {}", api.token("alice")),
+            ),
             ("content-type".into(), "application/json".into()),
             ("if-match".into(), "\"7\"".into()),
         ],
@@ -130,7 +200,10 @@ fn if_match_protects_against_lost_updates() {
         "DELETE",
         &format!("/api/alice/tasks/{id}"),
         vec![
-            ("authorization".into(), format!("Bearer {}", api.token("alice"))),
+            (
+                "authorization".into(),
+                format!("Bearer {}", api.token("alice")),
+            ),
             ("if-match".into(), "\"1\"".into()),
         ],
         Vec::new(),
@@ -161,52 +234,125 @@ fn users_see_only_their_own_tasks() {
     // Bob's token on Alice's path is refused outright.
     let answer = api.call(Some("bob"), "GET", "/api/alice/tasks", None);
     assert_eq!(answer.status, 403);
-    let unchanged = api.call(Some("alice"), "GET", &format!("/api/alice/tasks/{id}"), None);
+    let unchanged = api.call(
+        Some("alice"),
+        "GET",
+        &format!("/api/alice/tasks/{id}"),
+        None,
+    );
     assert_eq!(unchanged.body, task);
 }
 
 #[test]
 fn tags_attach_detach_and_belong_to_their_user() {
     let api = Api::new();
-    let home = api.call(Some("alice"), "POST", "/api/alice/tags", Some(json!({"name": "home", "color": "#AABBCC"})));
+    let home = api.call(
+        Some("alice"),
+        "POST",
+        "/api/alice/tags",
+        Some(json!({"name": "home", "color": "#AABBCC"})),
+    );
     assert_eq!(home.status, 201);
     assert_eq!(home.body["color"], "#aabbcc");
     let home_id = home.body["id"].as_i64().expect("id");
-    let bobs = api.call(Some("bob"), "POST", "/api/bob/tags", Some(json!({"name": "work"})));
+    let bobs = api.call(
+        Some("bob"),
+        "POST",
+        "/api/bob/tags",
+        Some(json!({"name": "work"})),
+    );
     let bobs_id = bobs.body["id"].as_i64().expect("id");
 
     let task = create(&api, "alice", json!({"title": "t", "tag_ids": [home_id]}));
-    assert_eq!(task["tags"], json!([{"id": home_id, "name": "home", "color": "#aabbcc"}]));
+    assert_eq!(
+        task["tags"],
+        json!([{"id": home_id, "name": "home", "color": "#aabbcc"}])
+    );
     let id = task["id"].as_i64().expect("id");
 
-    let refused = api.call(Some("alice"), "POST", "/api/alice/tasks", Some(json!({"title": "t", "tag_ids": [bobs_id]})));
+    let refused = api.call(
+        Some("alice"),
+        "POST",
+        "/api/alice/tasks",
+        Some(json!({"title": "t", "tag_ids": [bobs_id]})),
+    );
     assert_eq!(refused.status, 422);
     assert_eq!(refused.body["field"], "tag_ids");
-    let refused = api.call(Some("alice"), "PUT", &format!("/api/alice/tasks/{id}/tags/{bobs_id}"), None);
+    let refused = api.call(
+        Some("alice"),
+        "PUT",
+        &format!("/api/alice/tasks/{id}/tags/{bobs_id}"),
+        None,
+    );
     assert_eq!(refused.status, 422);
 
-    let detached = api.call(Some("alice"), "DELETE", &format!("/api/alice/tasks/{id}/tags/{home_id}"), None);
+    let detached = api.call(
+        Some("alice"),
+        "DELETE",
+        &format!("/api/alice/tasks/{id}/tags/{home_id}"),
+        None,
+    );
     assert_eq!(detached.status, 200);
     assert_eq!(detached.body["tags"], json!([]));
-    let again = api.call(Some("alice"), "DELETE", &format!("/api/alice/tasks/{id}/tags/{home_id}"), None);
+    let again = api.call(
+        Some("alice"),
+        "DELETE",
+        &format!("/api/alice/tasks/{id}/tags/{home_id}"),
+        None,
+    );
     assert_eq!(again.status, 404);
-    let attached = api.call(Some("alice"), "PUT", &format!("/api/alice/tasks/{id}/tags/{home_id}"), None);
+    let attached = api.call(
+        Some("alice"),
+        "PUT",
+        &format!("/api/alice/tasks/{id}/tags/{home_id}"),
+        None,
+    );
     assert_eq!(attached.body["tags"][0]["id"], home_id);
 
-    let renamed = api.call(Some("alice"), "PATCH", &format!("/api/alice/tags/{home_id}"), Some(json!({"name": "house"})));
+    let renamed = api.call(
+        Some("alice"),
+        "PATCH",
+        &format!("/api/alice/tags/{home_id}"),
+        Some(json!({"name": "house"})),
+    );
     assert_eq!(renamed.body["name"], "house");
     assert_eq!(renamed.body["color"], "#aabbcc");
-    let duplicate = api.call(Some("alice"), "POST", "/api/alice/tags", Some(json!({"name": "house"})));
+    let duplicate = api.call(
+        Some("alice"),
+        "POST",
+        "/api/alice/tags",
+        Some(json!({"name": "house"})),
+    );
     assert_eq!(duplicate.status, 409);
     // The same name is fine for another user.
-    let bobs_house = api.call(Some("bob"), "POST", "/api/bob/tags", Some(json!({"name": "house"})));
+    let bobs_house = api.call(
+        Some("bob"),
+        "POST",
+        "/api/bob/tags",
+        Some(json!({"name": "house"})),
+    );
     assert_eq!(bobs_house.status, 201);
-    let foreign = api.call(Some("bob"), "DELETE", &format!("/api/bob/tags/{home_id}"), None);
+    let foreign = api.call(
+        Some("bob"),
+        "DELETE",
+        &format!("/api/bob/tags/{home_id}"),
+        None,
+    );
     assert_eq!(foreign.status, 404);
 
-    let deleted = api.call(Some("alice"), "DELETE", &format!("/api/alice/tags/{home_id}"), None);
+    let deleted = api.call(
+        Some("alice"),
+        "DELETE",
+        &format!("/api/alice/tags/{home_id}"),
+        None,
+    );
     assert_eq!(deleted.status, 204);
-    let task = api.call(Some("alice"), "GET", &format!("/api/alice/tasks/{id}"), None);
+    let task = api.call(
+        Some("alice"),
+        "GET",
+        &format!("/api/alice/tasks/{id}"),
+        None,
+    );
     assert_eq!(task.body["tags"], json!([]));
     let tags = api.call(Some("alice"), "GET", "/api/alice/tags", None);
     assert_eq!(tags.body, json!([]));
@@ -216,6 +362,12 @@ fn tags_attach_detach_and_belong_to_their_user() {
 fn priorities_are_listed_by_weight() {
     let api = Api::new();
     let answer = api.call(None, "GET", "/api/priorities", None);
-    let names: Vec<&str> = answer.body.as_array().expect("array").iter().filter_map(|p| p["name"].as_str()).collect();
+    let names: Vec<&str> = answer
+        .body
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
     assert_eq!(names, ["Low", "Medium", "High", "Critical"]);
 }

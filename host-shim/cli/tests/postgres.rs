@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Docket, TestDatabase as Database, component, manifest, psql};
+use support::{Docket, TestDatabase as Database, component, manifest};
 
 const SERVER: &str = "127.0.0.1:5432";
 

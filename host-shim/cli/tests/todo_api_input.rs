@@ -30,7 +30,9 @@ fn unsigned_token(header: &Value, claims: &Value) -> String {
 fn oversized_request_head(app: &TodoApp, auth: &str, length: usize) -> String {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(app.docket.addr).unwrap();
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
     write!(
         stream,
         "POST /api/alice/tasks HTTP/1.1\r\nhost: {}\r\nauthorization: {auth}\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n{{\"title\": \"",
@@ -42,23 +44,38 @@ fn oversized_request_head(app: &TodoApp, auth: &str, length: usize) -> String {
     while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap() == 1 {
         head.push(byte[0]);
     }
-    String::from_utf8_lossy(&head).to_ascii_lowercase().replace("http/1.1", "HTTP/1.1")
+    String::from_utf8_lossy(&head)
+        .to_ascii_lowercase()
+        .replace("http/1.1", "HTTP/1.1")
 }
 
 fn assert_problem(reply: &support::Reply, status: u16, context: &str) {
     assert_eq!(reply.status, status, "{context}: {}", reply.body);
-    assert_eq!(reply.header("content-type"), Some("application/problem+json"), "{context}");
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json"),
+        "{context}"
+    );
     let body = reply.json();
     assert_eq!(body["status"], status, "{context}");
-    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{context}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{context}"
+    );
 }
 
 fn every_auth_failure_is_refused(backend: Backend) {
     let app = TodoApp::start(backend, "authfail");
     let expired = sign_hs256(SECRET.as_bytes(), &Claims::new("alice", now() - 7200, 3600));
-    let other_secret = sign_hs256(b"some-other-secret-entirely-000000", &Claims::new("alice", now(), 3600));
+    let other_secret = sign_hs256(
+        b"some-other-secret-entirely-000000",
+        &Claims::new("alice", now(), 3600),
+    );
     let no_subject = sign_hs256(SECRET.as_bytes(), &Claims::new("", now(), 3600));
-    let alg_none = unsigned_token(&json!({"alg": "none", "typ": "JWT"}), &json!({"sub": "alice", "exp": now() + 3600}));
+    let alg_none = unsigned_token(
+        &json!({"alg": "none", "typ": "JWT"}),
+        &json!({"sub": "alice", "exp": now() + 3600}),
+    );
     let rs256_without_jwks = format!(
         "{}.{}.{}",
         URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"k1"}"#),
@@ -74,17 +91,31 @@ fn every_auth_failure_is_refused(backend: Backend) {
         ("wrong secret", Some(format!("Bearer {other_secret}"))),
         ("missing sub", Some(format!("Bearer {no_subject}"))),
         ("alg none", Some(format!("Bearer {alg_none}"))),
-        ("rs256 without a jwks", Some(format!("Bearer {rs256_without_jwks}"))),
+        (
+            "rs256 without a jwks",
+            Some(format!("Bearer {rs256_without_jwks}")),
+        ),
     ];
     for (case, header) in cases {
-        let headers: Vec<(&str, &str)> = header.iter().map(|h| ("authorization", h.as_str())).collect();
+        let headers: Vec<(&str, &str)> = header
+            .iter()
+            .map(|h| ("authorization", h.as_str()))
+            .collect();
         let reply = app.docket.request("GET", "/api/alice/tasks", &headers, "");
         assert_problem(&reply, 401, case);
-        assert!(reply.header("www-authenticate").is_some_and(|h| h.starts_with("Bearer")), "{case}");
+        assert!(
+            reply
+                .header("www-authenticate")
+                .is_some_and(|h| h.starts_with("Bearer")),
+            "{case}"
+        );
         // Messages never echo the token.
         if let Some(header) = &header {
             let token = header.split_once(' ').map(|(_, t)| t).unwrap_or_default();
-            assert!(token.len() < 8 || !reply.body.contains(token), "{case} leaked the token");
+            assert!(
+                token.len() < 8 || !reply.body.contains(token),
+                "{case} leaked the token"
+            );
         }
     }
     assert_eq!(app.scalar("SELECT count(*) FROM users"), 0);
@@ -92,28 +123,71 @@ fn every_auth_failure_is_refused(backend: Backend) {
 
 fn signup_and_login_issue_tokens(backend: Backend) {
     let app = TodoApp::start(backend, "signup");
-    let signup = app.docket.post_json("/api/auth/signup", &json!({"username": "carol", "password": "correct horse", "email": "carol@example.com"}));
+    let signup = app.docket.post_json(
+        "/api/auth/signup",
+        &json!({"username": "carol", "password": "correct horse", "email": "carol@example.com"}),
+    );
     assert_eq!(signup.status, 201, "{}", signup.body);
     assert_eq!(signup.header("cache-control"), Some("no-store"));
     let token = signup.json()["access_token"].as_str().unwrap().to_string();
     let created = app.docket.request(
         "POST",
         "/api/carol/tasks",
-        &[("authorization", &format!("Bearer {token}")), ("content-type", "application/json")],
+        &[
+            ("authorization", &format!("Bearer {token}")),
+            ("content-type", "application/json"),
+        ],
         r#"{"title": "from a signup token"}"#,
     );
     assert_eq!(created.status, 201, "{}", created.body);
 
-    assert_problem(&app.docket.post_json("/api/auth/signup", &json!({"username": "carol", "password": "another one"})), 409, "taken");
-    assert_problem(&app.docket.post_json("/api/auth/signup", &json!({"username": "dave", "password": "short"})), 422, "short password");
-    assert_problem(&app.docket.post_json("/api/auth/signup", &json!({"username": "auth", "password": "long enough"})), 422, "reserved");
-    assert_problem(&app.docket.post_json("/api/auth/signup", &json!({"username": "a b", "password": "long enough"})), 422, "bad username");
+    assert_problem(
+        &app.docket.post_json(
+            "/api/auth/signup",
+            &json!({"username": "carol", "password": "another one"}),
+        ),
+        409,
+        "taken",
+    );
+    assert_problem(
+        &app.docket.post_json(
+            "/api/auth/signup",
+            &json!({"username": "dave", "password": "short"}),
+        ),
+        422,
+        "short password",
+    );
+    assert_problem(
+        &app.docket.post_json(
+            "/api/auth/signup",
+            &json!({"username": "auth", "password": "long enough"}),
+        ),
+        422,
+        "reserved",
+    );
+    assert_problem(
+        &app.docket.post_json(
+            "/api/auth/signup",
+            &json!({"username": "a b", "password": "long enough"}),
+        ),
+        422,
+        "bad username",
+    );
 
-    let login = app.docket.post_json("/api/auth/login", &json!({"username": "carol", "password": "correct horse"}));
+    let login = app.docket.post_json(
+        "/api/auth/login",
+        &json!({"username": "carol", "password": "correct horse"}),
+    );
     assert_eq!(login.status, 200);
     assert_eq!(login.json()["user_id"], "carol");
-    let wrong = app.docket.post_json("/api/auth/login", &json!({"username": "carol", "password": "wrong horse"}));
-    let unknown = app.docket.post_json("/api/auth/login", &json!({"username": "nobody", "password": "wrong horse"}));
+    let wrong = app.docket.post_json(
+        "/api/auth/login",
+        &json!({"username": "carol", "password": "wrong horse"}),
+    );
+    let unknown = app.docket.post_json(
+        "/api/auth/login",
+        &json!({"username": "nobody", "password": "wrong horse"}),
+    );
     assert_problem(&wrong, 401, "wrong password");
     assert_problem(&unknown, 401, "unknown user");
     assert_eq!(wrong.json()["detail"], unknown.json()["detail"]);
@@ -124,10 +198,24 @@ fn bad_bodies_get_precise_errors_and_change_nothing(backend: Backend) {
     let app = TodoApp::start(backend, "badinput");
     let task = app.create_task("alice", &json!({"title": "keep me"}));
     let id = task["id"].as_i64().unwrap();
-    let bobs_tag = app.call(Some("bob"), "POST", "/api/bob/tags", Some(&json!({"name": "bob's"}))).json()["id"].as_i64().unwrap();
+    let bobs_tag = app
+        .call(
+            Some("bob"),
+            "POST",
+            "/api/bob/tags",
+            Some(&json!({"name": "bob's"})),
+        )
+        .json()["id"]
+        .as_i64()
+        .unwrap();
     let auth = format!("Bearer {}", app.token("alice"));
     let send = |method: &str, path: &str, content_type: &str, body: &[u8]| {
-        app.docket.request_bytes(method, path, &[("authorization", &auth), ("content-type", content_type)], body)
+        app.docket.request_bytes(
+            method,
+            path,
+            &[("authorization", &auth), ("content-type", content_type)],
+            body,
+        )
     };
     let json_ct = "application/json";
     let huge_title = "x".repeat(10 * 1024);
@@ -158,11 +246,36 @@ fn bad_bodies_get_precise_errors_and_change_nothing(backend: Backend) {
     }
     // The same rules on update.
     let put = format!("/api/alice/tasks/{id}");
-    assert_problem(&send("PUT", &put, json_ct, br#"{"title": ""}"#), 422, "empty title on update");
-    assert_problem(&send("PUT", &put, json_ct, br#"{"completed": "yes"}"#), 422, "completed of wrong type");
-    assert_problem(&send("PUT", &put, json_ct, br#"{"id": 99}"#), 422, "id is not writable");
-    assert_problem(&send("PUT", "/api/alice/tasks/abc", json_ct, br#"{"title": "x"}"#), 404, "non-numeric id");
-    assert_problem(&send("POST", "/api/alice/tags", json_ct, br#"{"name": "x", "color": "red"}"#), 422, "bad colour");
+    assert_problem(
+        &send("PUT", &put, json_ct, br#"{"title": ""}"#),
+        422,
+        "empty title on update",
+    );
+    assert_problem(
+        &send("PUT", &put, json_ct, br#"{"completed": "yes"}"#),
+        422,
+        "completed of wrong type",
+    );
+    assert_problem(
+        &send("PUT", &put, json_ct, br#"{"id": 99}"#),
+        422,
+        "id is not writable",
+    );
+    assert_problem(
+        &send("PUT", "/api/alice/tasks/abc", json_ct, br#"{"title": "x"}"#),
+        404,
+        "non-numeric id",
+    );
+    assert_problem(
+        &send(
+            "POST",
+            "/api/alice/tags",
+            json_ct,
+            br#"{"name": "x", "color": "red"}"#,
+        ),
+        422,
+        "bad colour",
+    );
 
     // Over 1 MiB: refused from the declared length, before the body is sent.
     let head = oversized_request_head(&app, &auth, 1024 * 1024 + 1);
@@ -186,13 +299,41 @@ fn sql_metacharacters_are_stored_verbatim(backend: Backend) {
         let task = app.create_task("alice", &json!({"title": text, "description": text}));
         assert_eq!(task["title"], text);
         assert_eq!(task["description"], text);
-        let tag = app.call(Some("alice"), "POST", "/api/alice/tags", Some(&json!({"name": &text[..text.len().min(50)]})));
+        let tag = app.call(
+            Some("alice"),
+            "POST",
+            "/api/alice/tags",
+            Some(&json!({"name": &text[..text.len().min(50)]})),
+        );
         assert_eq!(tag.status, 201, "{}", tag.body);
-        let search = app.call(Some("alice"), "GET", &format!("/api/alice/tasks?q={}", support::encode(text)), None).json();
-        assert_eq!(search.as_array().unwrap().len(), 1, "search for {text:?}: {search}");
+        let search = app
+            .call(
+                Some("alice"),
+                "GET",
+                &format!("/api/alice/tasks?q={}", support::encode(text)),
+                None,
+            )
+            .json();
+        assert_eq!(
+            search.as_array().unwrap().len(),
+            1,
+            "search for {text:?}: {search}"
+        );
     }
-    let listed = app.call(Some("alice"), "GET", "/api/alice/tasks?sort=created&order=asc", None).json();
-    let titles: Vec<&str> = listed.as_array().unwrap().iter().map(|t| t["title"].as_str().unwrap()).collect();
+    let listed = app
+        .call(
+            Some("alice"),
+            "GET",
+            "/api/alice/tasks?sort=created&order=asc",
+            None,
+        )
+        .json();
+    let titles: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
     assert_eq!(titles, nasty);
     assert_eq!(app.scalar("SELECT count(*) FROM tasks"), 5);
 }

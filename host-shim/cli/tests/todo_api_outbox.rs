@@ -21,7 +21,11 @@ struct Redis {
 
 impl Redis {
     fn start() -> Redis {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut redis = Redis {
             port,
             dir: tempfile::tempdir().unwrap(),
@@ -33,7 +37,16 @@ impl Redis {
 
     fn resume(&mut self) {
         let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", "", "--appendonly", "no"])
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &self.port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .arg("--dir")
             .arg(self.dir.path())
             .stdout(Stdio::null())
@@ -99,7 +112,10 @@ fn outbox_survives_a_broker_outage(backend: Backend) {
     let app = TodoApp::start_with(
         backend,
         "outbox",
-        vec![("pubsub.yaml", redis_pubsub(redis.port)), ("outbox-relay.yaml", relay_binding("1s"))],
+        vec![
+            ("pubsub.yaml", redis_pubsub(redis.port)),
+            ("outbox-relay.yaml", relay_binding("1s")),
+        ],
     );
     let pending = || app.scalar("SELECT count(*) FROM event_outbox WHERE published_at IS NULL");
 
@@ -110,10 +126,16 @@ fn outbox_survives_a_broker_outage(backend: Backend) {
     redis.stop();
     let task = app.create_task("alice", &json!({"title": "while the broker is down"}));
     let id = task["id"].as_i64().unwrap();
-    let updated = app.call(Some("alice"), "PUT", &format!("/api/alice/tasks/{id}"), Some(&json!({"priority": "High"})));
+    let updated = app.call(
+        Some("alice"),
+        "PUT",
+        &format!("/api/alice/tasks/{id}"),
+        Some(&json!({"priority": "High"})),
+    );
     assert_eq!(updated.status, 200);
     wait_until("both publishes failed", || {
-        app.scalar("SELECT count(*) FROM event_outbox WHERE published_at IS NULL AND attempts >= 1") == 2
+        app.scalar("SELECT count(*) FROM event_outbox WHERE published_at IS NULL AND attempts >= 1")
+            == 2
     });
     assert_eq!(pending(), 2);
     assert_ne!(first["id"], task["id"]);
@@ -127,7 +149,11 @@ fn outbox_survives_a_broker_outage(backend: Backend) {
     let delivered = redis.event_ids("task-events");
     let created_id: String = outbox_event_id(&app, id, "task.created");
     let updated_id: String = outbox_event_id(&app, id, "task.updated");
-    assert_eq!(delivered, [created_id, updated_id], "each event exactly once, in order");
+    assert_eq!(
+        delivered,
+        [created_id, updated_id],
+        "each event exactly once, in order"
+    );
 }
 
 fn outbox_event_id(app: &TodoApp, task_id: i64, event_type: &str) -> String {
@@ -140,7 +166,9 @@ fn outbox_event_id(app: &TodoApp, task_id: i64, event_type: &str) -> String {
 }
 
 fn app_payload(app: &TodoApp, outbox_id: i64) -> String {
-    app.text(&format!("SELECT payload FROM event_outbox WHERE id = {outbox_id}"))
+    app.text(&format!(
+        "SELECT payload FROM event_outbox WHERE id = {outbox_id}"
+    ))
 }
 
 on_both_backends!(outbox_survives_a_broker_outage);

@@ -21,7 +21,8 @@ pub struct SqliteDb(rusqlite::Connection);
 impl SqliteDb {
     pub fn migrated() -> Self {
         let conn = rusqlite::Connection::open_in_memory().expect("in-memory database");
-        conn.execute_batch("PRAGMA foreign_keys = ON;").expect("pragma");
+        conn.execute_batch("PRAGMA foreign_keys = ON;")
+            .expect("pragma");
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/sqlite");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .expect("migrations folder")
@@ -36,14 +37,18 @@ impl SqliteDb {
     }
 
     pub fn scalar(&self, sql: &str) -> i64 {
-        self.0.query_row(sql, [], |row| row.get(0)).expect("scalar query")
+        self.0
+            .query_row(sql, [], |row| row.get(0))
+            .expect("scalar query")
     }
 }
 
 fn to_db_error(error: rusqlite::Error) -> DbError {
     let message = error.to_string();
     match error.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::ConstraintViolation) if message.contains("UNIQUE") => DbError::Unique(message),
+        Some(rusqlite::ErrorCode::ConstraintViolation) if message.contains("UNIQUE") => {
+            DbError::Unique(message)
+        }
         Some(rusqlite::ErrorCode::ConstraintViolation) => DbError::Constraint(message),
         _ => DbError::Other(message),
     }
@@ -150,10 +155,19 @@ impl Api {
     }
 
     /// Sends a request as `user` (bearer token) or anonymously.
-    pub fn call(&self, user: Option<&str>, method: &str, target: &str, body: Option<Json>) -> Answer {
+    pub fn call(
+        &self,
+        user: Option<&str>,
+        method: &str,
+        target: &str,
+        body: Option<Json>,
+    ) -> Answer {
         let mut headers = Vec::new();
         if let Some(user) = user {
-            headers.push(("authorization".to_string(), format!("Bearer {}", self.token(user))));
+            headers.push((
+                "authorization".to_string(),
+                format!("Bearer {}", self.token(user)),
+            ));
         }
         let body = match body {
             Some(json) => {
@@ -165,7 +179,13 @@ impl Api {
         self.raw(method, target, headers, body)
     }
 
-    pub fn raw(&self, method: &str, target: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> Answer {
+    pub fn raw(
+        &self,
+        method: &str,
+        target: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Answer {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         let request = Request {
             method: method.to_string(),

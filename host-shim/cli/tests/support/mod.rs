@@ -64,13 +64,19 @@ impl TestDatabase {
     }
 
     pub fn address(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/{}?sslmode=disable", self.name)
+        format!(
+            "postgres://postgres@127.0.0.1:5432/{}?sslmode=disable",
+            self.name
+        )
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        psql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        psql(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
     }
 }
 

@@ -66,14 +66,18 @@ impl TodoApp {
             format!("jwt_secret={SECRET}"),
         ];
         if let Some(database) = &database {
-            args.extend(["--variable".to_string(), format!("database_url={}", database.address())]);
+            args.extend([
+                "--variable".to_string(),
+                format!("database_url={}", database.address()),
+            ]);
         }
         let options = Options {
             args,
             manifest: Some(repo_root().join("spin.toml")),
             ..Options::default()
         };
-        let docket = Docket::launch(dir, options).unwrap_or_else(|logs| panic!("docket did not start:\n{logs}"));
+        let docket = Docket::launch(dir, options)
+            .unwrap_or_else(|logs| panic!("docket did not start:\n{logs}"));
         TodoApp {
             docket,
             backend,
@@ -90,7 +94,13 @@ impl TodoApp {
     }
 
     /// A request as `user` (with a valid token) or anonymous; JSON body if any.
-    pub fn call(&self, user: Option<&str>, method: &str, path: &str, body: Option<&Value>) -> Reply {
+    pub fn call(
+        &self,
+        user: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Reply {
         let auth = user.map(|u| format!("Bearer {}", self.token(u)));
         let mut headers = Vec::new();
         if let Some(auth) = &auth {
@@ -104,7 +114,12 @@ impl TodoApp {
     }
 
     pub fn create_task(&self, user: &str, body: &Value) -> Value {
-        let reply = self.call(Some(user), "POST", &format!("/api/{user}/tasks"), Some(body));
+        let reply = self.call(
+            Some(user),
+            "POST",
+            &format!("/api/{user}/tasks"),
+            Some(body),
+        );
         assert_eq!(reply.status, 201, "{}", reply.body);
         reply.json()
     }
@@ -112,7 +127,8 @@ impl TodoApp {
     /// One integer from the app's database, e.g. a row count.
     pub fn scalar(&self, sql: &str) -> i64 {
         let text = self.text(sql);
-        text.parse().unwrap_or_else(|_| panic!("{sql}: {text:?} is not an integer"))
+        text.parse()
+            .unwrap_or_else(|_| panic!("{sql}: {text:?} is not an integer"))
     }
 
     /// One value from the app's database, as text.
@@ -120,7 +136,8 @@ impl TodoApp {
         let Some(database) = &self.database else {
             let path = self.docket.dir.path().join("data/sqlite/default.db");
             let conn = rusqlite::Connection::open(path).expect("open the embedded database");
-            let value: rusqlite::types::Value = conn.query_row(sql, [], |row| row.get(0)).expect(sql);
+            let value: rusqlite::types::Value =
+                conn.query_row(sql, [], |row| row.get(0)).expect(sql);
             return match value {
                 rusqlite::types::Value::Integer(n) => n.to_string(),
                 rusqlite::types::Value::Text(t) => t,
@@ -128,10 +145,23 @@ impl TodoApp {
             };
         };
         let output = Command::new("psql")
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", &database.name, "-tAc", sql])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                &database.name,
+                "-tAc",
+                sql,
+            ])
             .output()
             .expect("psql");
-        assert!(output.status.success(), "{sql}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 }
