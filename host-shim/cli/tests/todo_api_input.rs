@@ -344,3 +344,67 @@ on_both_backends!(
     bad_bodies_get_precise_errors_and_change_nothing,
     sql_metacharacters_are_stored_verbatim,
 );
+
+mod jwks {
+    use super::*;
+    use ed25519_dalek::{Signer, SigningKey};
+    use support::recording_app::RecordingApp;
+    use support::todo::Setup;
+
+    fn eddsa_token(key: &SigningKey, kid: &str, user: &str) -> String {
+        let header = URL_SAFE_NO_PAD.encode(json!({"alg": "EdDSA", "kid": kid}).to_string());
+        let claims = URL_SAFE_NO_PAD.encode(json!({"sub": user, "exp": now() + 600}).to_string());
+        let signing_input = format!("{header}.{claims}");
+        let signature = key.sign(signing_input.as_bytes());
+        format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature.to_bytes())
+        )
+    }
+
+    /// Tokens from an outside issuer are checked against its JWKS, fetched
+    /// only for tokens the shared secret does not sign.
+    #[test]
+    fn eddsa_tokens_are_checked_against_the_jwks() {
+        let issuer = SigningKey::from_bytes(&[7u8; 32]);
+        let stranger = SigningKey::from_bytes(&[9u8; 32]);
+        let jwk = json!({"kty": "OKP", "crv": "Ed25519", "kid": "issuer-1",
+                         "x": URL_SAFE_NO_PAD.encode(issuer.verifying_key().as_bytes())});
+        let jwks_body = json!({"keys": [jwk]}).to_string();
+        let jwks = RecordingApp::start(move |_| (200, "application/json", jwks_body.clone()));
+        let setup = Setup {
+            allowed_hosts: vec![format!("http://127.0.0.1:{}", jwks.port())],
+            variables: vec![(
+                "jwks_url".to_string(),
+                format!("http://127.0.0.1:{}/.well-known/jwks.json", jwks.port()),
+            )],
+            ..Setup::default()
+        };
+        let app = TodoApp::start_with(Backend::Sqlite, "jwks", setup);
+
+        let shared = app.call(Some("erin"), "GET", "/api/erin/tasks", None);
+        assert_eq!(shared.status, 200, "{}", shared.body);
+        assert!(jwks.requests().is_empty(), "an HS256 token needs no JWKS");
+
+        let good = format!("Bearer {}", eddsa_token(&issuer, "issuer-1", "erin"));
+        let reply = app
+            .docket
+            .request("GET", "/api/erin/tasks", &[("authorization", &good)], "");
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(jwks.to("/.well-known/jwks.json").len(), 1);
+
+        let forged = format!("Bearer {}", eddsa_token(&stranger, "issuer-1", "erin"));
+        let reply = app
+            .docket
+            .request("GET", "/api/erin/tasks", &[("authorization", &forged)], "");
+        assert_problem(&reply, 401, "a key the JWKS does not hold");
+        let unknown_kid = format!("Bearer {}", eddsa_token(&issuer, "other", "erin"));
+        let reply = app.docket.request(
+            "GET",
+            "/api/erin/tasks",
+            &[("authorization", &unknown_kid)],
+            "",
+        );
+        assert_problem(&reply, 401, "an unknown kid");
+    }
+}

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::todo::{Backend, TodoApp, relay_binding};
+use support::todo::{Backend, Setup, TodoApp, relay_binding};
 
 /// A redis-server of the test's own on a free port, restartable on that port.
 struct Redis {
@@ -109,14 +109,14 @@ fn redis_pubsub(port: u16) -> String {
 
 fn outbox_survives_a_broker_outage(backend: Backend) {
     let mut redis = Redis::start();
-    let app = TodoApp::start_with(
-        backend,
-        "outbox",
-        vec![
+    let setup = Setup {
+        resources: vec![
             ("pubsub.yaml", redis_pubsub(redis.port)),
             ("outbox-relay.yaml", relay_binding("1s")),
         ],
-    );
+        ..Setup::default()
+    };
+    let app = TodoApp::start_with(backend, "outbox", setup);
     let pending = || app.scalar("SELECT count(*) FROM event_outbox WHERE published_at IS NULL");
 
     let first = app.create_task("alice", &json!({"title": "while the broker is up"}));

@@ -45,35 +45,84 @@ pub struct TodoApp {
     pub database: Option<TestDatabase>,
 }
 
+/// How a test's app differs from the repository's.
+pub struct Setup {
+    pub resources: Vec<(&'static str, String)>,
+    /// Extra `allowed_outbound_hosts` entries for todo-api (the manifest is
+    /// then a copy of the repository's with these added).
+    pub allowed_hosts: Vec<String>,
+    pub variables: Vec<(String, String)>,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            resources: default_resources(),
+            allowed_hosts: Vec::new(),
+            variables: Vec::new(),
+        }
+    }
+}
+
+/// The repository's spin.toml with `allowed_hosts` added, in `dir`, with the
+/// migrations beside it as `docket up` expects.
+fn manifest_copy(dir: &Path, allowed_hosts: &[String]) -> PathBuf {
+    let root = repo_root();
+    let original = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
+    let hosts: String = allowed_hosts.iter().map(|h| format!(", {h:?}")).collect();
+    let text = original
+        .replace(
+            "source = \"components/",
+            &format!("source = \"{}/components/", root.display()),
+        )
+        .replace(
+            "allowed_outbound_hosts = [\"{{ dapr_url }}\"",
+            &format!("allowed_outbound_hosts = [\"{{{{ dapr_url }}}}\"{hosts}"),
+        );
+    assert!(
+        text.contains(&hosts),
+        "spin.toml changed shape; update manifest_copy"
+    );
+    std::os::unix::fs::symlink(root.join("migrations"), dir.join("migrations")).expect("symlink");
+    let path = dir.join("spin.toml");
+    std::fs::write(&path, text).expect("write spin.toml");
+    path
+}
+
 impl TodoApp {
     pub fn start(backend: Backend, tag: &str) -> TodoApp {
-        Self::start_with(backend, tag, default_resources())
+        Self::start_with(backend, tag, Setup::default())
     }
 
-    pub fn start_with(backend: Backend, tag: &str, resources: Vec<(&str, String)>) -> TodoApp {
+    pub fn start_with(backend: Backend, tag: &str, setup: Setup) -> TodoApp {
         guest("todo_api");
         let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
-        super::dapr::write_resources(&dir, &resources);
+        super::dapr::write_resources(&dir, &setup.resources);
         let database = (backend == Backend::Postgres).then(|| {
             let database = TestDatabase::create(tag);
             migrate(&database.address());
             database
         });
+        let mut variables = vec![("jwt_secret".to_string(), SECRET.to_string())];
+        if let Some(database) = &database {
+            variables.push(("database_url".to_string(), database.address()));
+        }
+        variables.extend(setup.variables);
         let mut args = vec![
             "--resources-path".to_string(),
             dir.path().join("resources").display().to_string(),
-            "--variable".to_string(),
-            format!("jwt_secret={SECRET}"),
         ];
-        if let Some(database) = &database {
-            args.extend([
-                "--variable".to_string(),
-                format!("database_url={}", database.address()),
-            ]);
+        for (name, value) in variables {
+            args.extend(["--variable".to_string(), format!("{name}={value}")]);
         }
+        let manifest = if setup.allowed_hosts.is_empty() {
+            repo_root().join("spin.toml")
+        } else {
+            manifest_copy(dir.path(), &setup.allowed_hosts)
+        };
         let options = Options {
             args,
-            manifest: Some(repo_root().join("spin.toml")),
+            manifest: Some(manifest),
             ..Options::default()
         };
         let docket = Docket::launch(dir, options)
