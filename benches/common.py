@@ -4,7 +4,7 @@ import re
 import socket
 import subprocess
 
-_SCALE = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_SCALE = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
 def free_port():
@@ -13,13 +13,19 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wrk(url, threads, connections, duration, script=None):
-    """Runs wrk with --latency; returns requests/s, p50/p99 in ms and error count."""
+def wrk(url, threads, connections, duration, script=None, timeout=None):
+    """Runs wrk with --latency; returns requests/s, p50/p99 in ms and error count.
+
+    `timeout` (like "30s") replaces wrk's 2 s: slower responses count as
+    socket timeouts and stay out of the percentiles.
+    """
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}", "--latency"]
+    if timeout:
+        command += ["--timeout", str(timeout)]
     if script:
         command += ["-s", str(script)]
     out = subprocess.run(command + [url], check=True, capture_output=True, text=True).stdout
-    pct = {k: float(v) * _SCALE[u] for k, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)$", out, re.M)}
+    pct = {k: float(v) * _SCALE[u] for k, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)}
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {

@@ -39,8 +39,10 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
         signing_secret: config.jwt_secret.as_bytes(),
     };
     let reply = handle_api(&ctx, &request);
+    // The connection goes back to the pool before the broker is called.
+    drop(db);
     send_response(out, reply.response).await;
-    publish::all(&config, db.as_ref(), reply.events).await;
+    publish::all(&config, reply.events).await;
 }
 
 fn database_error(error: DbError) -> ApiError {

@@ -1,21 +1,34 @@
 //! Publishing outbox events through the Dapr sidecar, after the response.
 
+use crate::config::Config;
+use crate::database;
 use spin_sdk::http::{Method, Request, Response, send};
 use todo_core::outbox::{PendingEvent, mark_failed, mark_published};
-use todo_core::sql::Db;
 
-use crate::config::Config;
-
-/// Publishes `events` in order; each is marked sent, or released for the
-/// relay to retry.
-pub async fn all(config: &Config, db: &dyn Db, events: Vec<PendingEvent>) {
-    for event in events {
-        let outcome = publish(config, &event).await;
+/// Publishes `events` in order, then records each as sent, or releases it
+/// for the relay to retry.
+pub async fn all(config: &Config, events: Vec<PendingEvent>) {
+    if events.is_empty() {
+        return;
+    }
+    let mut outcomes = Vec::with_capacity(events.len());
+    for event in &events {
+        outcomes.push(publish(config, event).await);
+    }
+    let db = match database::open(config) {
+        Ok(db) => db,
+        Err(error) => {
+            // The claims run out and the relay publishes these again.
+            eprintln!("recording publish outcomes: {error}");
+            return;
+        }
+    };
+    for (event, outcome) in events.iter().zip(outcomes) {
         let recorded = match &outcome {
-            Ok(()) => mark_published(db, event.outbox_id, chrono::Utc::now()),
+            Ok(()) => mark_published(db.as_ref(), event.outbox_id, chrono::Utc::now()),
             Err(error) => {
                 eprintln!("publishing event {} failed: {error}", event.event_id);
-                mark_failed(db, event.outbox_id, error)
+                mark_failed(db.as_ref(), event.outbox_id, error)
             }
         };
         if let Err(error) = recorded {

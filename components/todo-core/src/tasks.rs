@@ -20,6 +20,9 @@ pub const MAX_TAGS_PER_TASK: usize = 50;
 pub(crate) const TASK_COLUMNS: &str = "t.id, t.user_id, t.title, t.description, t.completed, t.completed_at, \
      t.priority_id, t.due_at, t.remind_at, t.recurring_task_id, t.occurrence_at, t.created_at, \
      t.updated_at, t.version";
+/// [`TASK_COLUMNS`] for `RETURNING`, where the table has no alias.
+const RETURNED_COLUMNS: &str = "id, user_id, title, description, completed, completed_at, \
+     priority_id, due_at, remind_at, recurring_task_id, occurrence_at, created_at, updated_at, version";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -169,6 +172,10 @@ fn replace_tags(db: &dyn Db, task_id: i64, tag_ids: &[i64]) -> Result<(), ApiErr
             .sql("DELETE FROM task_tags WHERE task_id = ")
             .bind(Param::Int(task_id)),
     )?;
+    insert_tags(db, task_id, tag_ids)
+}
+
+fn insert_tags(db: &dyn Db, task_id: i64, tag_ids: &[i64]) -> Result<(), ApiError> {
     for tag_id in tag_ids {
         db.execute(
             &db.q()
@@ -231,14 +238,17 @@ pub fn create(ctx: &Context, user_id: &str, request: &Request) -> Result<Reply, 
                 .bind(Param::Timestamp(now))
                 .sql(", ")
                 .bind(Param::Timestamp(now))
-                .sql(") RETURNING id"),
+                .sql(&format!(") RETURNING {RETURNED_COLUMNS}")),
         )?;
-        let id = rows
+        let row = rows
             .first()
-            .ok_or_else(|| ApiError::internal("INSERT ... RETURNING gave no row"))?
-            .int(0)?;
-        replace_tags(db, id, &tag_ids)?;
-        let task = load_task(db, user_id, id)?;
+            .ok_or_else(|| ApiError::internal("INSERT ... RETURNING gave no row"))?;
+        let mut created = vec![task_from_row(row)?];
+        if !tag_ids.is_empty() {
+            insert_tags(db, created[0].id, &tag_ids)?;
+            attach_tags(db, &mut created)?;
+        }
+        let task = created.remove(0);
         let event = record_task_event(db, now, TaskEventType::Created, &task, Vec::new())?;
         Ok::<_, ApiError>((task, event))
     })?;

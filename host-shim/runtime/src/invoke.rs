@@ -39,6 +39,12 @@ pub async fn invoke(
 ) -> Result<http::Response<HyperOutgoingBody>, Failure> {
     let started = Instant::now();
     let timeout = limits.timeout;
+    let slot_permit =
+        tokio::time::timeout(timeout, services.instance_slots.clone().acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or(Failure::AtCapacity)?;
     let loaded = slot.current();
     let state = HostState::new(slot.context.clone(), services.clone(), limits);
     let mut store = Store::new(engine, state);
@@ -71,7 +77,12 @@ pub async fn invoke(
                 .await
         }
         .await;
-        (result, store.data().limiter.hit)
+        let memory_hit = store.data().limiter.hit;
+        // The pooling allocator frees the instance's slot with the store; the
+        // permit for it goes only after that.
+        drop(store);
+        drop(slot_permit);
+        (result, memory_hit)
     });
 
     let remaining = timeout.saturating_sub(started.elapsed());

@@ -62,6 +62,9 @@ impl Runtime {
             listen: local_addr,
             sidecar_port: config.sidecar_port,
             http_client: crate::capabilities::outbound_http::pooled_client(),
+            instance_slots: Arc::new(tokio::sync::Semaphore::new(
+                config.limits.max_concurrent as usize,
+            )),
         });
 
         let engine = build_engine(&config)?;

@@ -25,6 +25,11 @@ pub struct AppServices {
     pub listen: SocketAddr,
     pub sidecar_port: Option<u16>,
     pub http_client: crate::capabilities::outbound_http::PooledClient,
+    /// One permit per instance the pooling allocator can hold: a request
+    /// waits here (first come, first served) instead of failing when every
+    /// slot is busy, including with instances still working after their
+    /// response went out.
+    pub instance_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// What one component is allowed and given, fixed at startup.

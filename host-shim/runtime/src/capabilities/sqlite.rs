@@ -6,8 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use anyhow::Context;
 use rusqlite::types::ValueRef;
+use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::component::Resource;
 
 use super::sqlite_pool::{PooledConnection, SqlitePool};
@@ -46,11 +49,34 @@ impl SqliteDatabases {
     }
 }
 
+/// How long a statement waits for its turn to write before it fails as
+/// SQLite's own busy timeout would.
+const WRITE_WAIT: Duration = Duration::from_secs(10);
+
 /// The host side of a guest's `connection` resource.
 pub struct ConnectionHandle {
+    pool: Arc<SqlitePool>,
     conn: Option<PooledConnection>,
+    /// Held from the first write until the connection is back in autocommit
+    /// (the transaction committed or rolled back).
+    write_turn: Option<OwnedSemaphorePermit>,
     last_insert_rowid: i64,
     changes: u64,
+}
+
+/// Whether a statement may write (or, for `BEGIN IMMEDIATE`/`EXCLUSIVE`,
+/// takes the write lock up front). Anything not known to be a read counts.
+fn may_write(statement: &str) -> bool {
+    let mut words = statement
+        .split(|c: char| c.is_whitespace() || c == ';' || c == '(')
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_uppercase);
+    match words.next().as_deref() {
+        Some("SELECT" | "COMMIT" | "END" | "ROLLBACK" | "EXPLAIN" | "PRAGMA" | "RELEASE")
+        | None => false,
+        Some("BEGIN") => matches!(words.next().as_deref(), Some("IMMEDIATE" | "EXCLUSIVE")),
+        _ => true,
+    }
 }
 
 /// A value in either interface version.
@@ -145,7 +171,9 @@ impl HostState {
             Err(e) => return Ok(Err(SqlError::Io(format!("{e:#}")))),
         };
         let handle = ConnectionHandle {
+            pool: pool.clone(),
             conn: Some(conn),
+            write_turn: None,
             last_insert_rowid: 0,
             changes: 0,
         };
@@ -158,18 +186,33 @@ impl HostState {
         statement: String,
         params: Vec<SqlValue>,
     ) -> wasmtime::Result<Result<QueryOutput, SqlError>> {
-        let Some(mut conn) = self.table.get_mut(handle)?.conn.take() else {
+        let entry = self.table.get_mut(handle)?;
+        let Some(mut conn) = entry.conn.take() else {
             return Ok(Err(SqlError::InvalidConnection));
         };
-        let (conn, result, rowid, changes) = tokio::task::spawn_blocking(move || {
-            let db = conn.connection();
-            let result = execute(db, &statement, &params);
-            let (rowid, changes) = (db.last_insert_rowid(), db.changes());
-            (conn, result, rowid, changes)
-        })
-        .await?;
+        let mut write_turn = entry.write_turn.take();
+        if write_turn.is_none() && may_write(&statement) {
+            let pool = entry.pool.clone();
+            write_turn = pool.write_turn(WRITE_WAIT).await;
+            if write_turn.is_none() {
+                self.table.get_mut(handle)?.conn = Some(conn);
+                return Ok(Err(SqlError::Io(
+                    "database is locked: no turn to write within 10 s".into(),
+                )));
+            }
+        }
+        let (conn, result, rowid, changes, in_transaction) =
+            tokio::task::spawn_blocking(move || {
+                let db = conn.connection();
+                let result = execute(db, &statement, &params);
+                let (rowid, changes) = (db.last_insert_rowid(), db.changes());
+                let in_transaction = !db.is_autocommit();
+                (conn, result, rowid, changes, in_transaction)
+            })
+            .await?;
         let entry = self.table.get_mut(handle)?;
         entry.conn = Some(conn);
+        entry.write_turn = write_turn.filter(|_| in_transaction);
         entry.last_insert_rowid = rowid;
         entry.changes = changes;
         Ok(result)
@@ -292,6 +335,33 @@ sqlite_interface!(crate::bindings::spin::sqlite::sqlite, {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_and_write_locking_begins_take_the_writer_turn() {
+        for statement in [
+            "INSERT INTO t VALUES (1)",
+            "  update t SET a = 1",
+            "DELETE FROM t",
+            "BEGIN IMMEDIATE",
+            "begin exclusive transaction",
+            "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x",
+            "CREATE TABLE u (a)",
+        ] {
+            assert!(may_write(statement), "{statement}");
+        }
+        for statement in [
+            "SELECT 1",
+            "select changes()",
+            "BEGIN",
+            "BEGIN DEFERRED",
+            "COMMIT",
+            "ROLLBACK",
+            "PRAGMA foreign_keys = ON",
+            "",
+        ] {
+            assert!(!may_write(statement), "{statement}");
+        }
+    }
 
     #[test]
     fn round_trips_every_value_type() {

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use rusqlite::Connection;
+use tokio::sync::OwnedSemaphorePermit;
 
 /// Idle connections kept per database beyond which returned ones are closed.
 const MAX_IDLE: usize = 32;
@@ -13,6 +14,10 @@ const MAX_IDLE: usize = 32;
 pub struct SqlitePool {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// SQLite has one writer at a time. Writers queue here, in order, instead
+    /// of in SQLite's busy handler, which polls with sleeps of up to 100 ms
+    /// and lets a late writer overtake one that has waited for seconds.
+    writer: Arc<tokio::sync::Semaphore>,
 }
 
 /// A connection checked out of its pool; it goes back when dropped.
@@ -31,6 +36,7 @@ impl SqlitePool {
         let pool = Arc::new(Self {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
+            writer: Arc::new(tokio::sync::Semaphore::new(1)),
         });
         let conn = pool.connect()?;
         conn.execute_batch(schema)
@@ -50,6 +56,14 @@ impl SqlitePool {
         )
         .with_context(|| format!("failed to configure {}", self.path.display()))?;
         Ok(conn)
+    }
+
+    /// Waits for the right to write; hold it until the write transaction ends.
+    pub async fn write_turn(&self, wait: std::time::Duration) -> Option<OwnedSemaphorePermit> {
+        tokio::time::timeout(wait, self.writer.clone().acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
     }
 
     pub fn get(self: &Arc<Self>) -> anyhow::Result<PooledConnection> {
