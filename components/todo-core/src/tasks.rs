@@ -9,7 +9,7 @@ use crate::Context;
 use crate::http::{ApiError, Reply, Request, Response};
 use crate::input::{self, double_option, json_body};
 use crate::outbox::record_task_event;
-use crate::sql::{Db, Param, Query, Row, transaction};
+use crate::sql::{Db, Dialect, Param, Query, Row, transaction};
 use crate::tags::owned_tag_ids;
 use crate::users::ensure_user;
 
@@ -125,12 +125,29 @@ pub(crate) fn attach_tags(db: &dyn Db, tasks: &mut [Task]) -> Result<(), ApiErro
 
 /// The user's task `id`, or 404 (also when it belongs to someone else).
 pub fn load_task(db: &dyn Db, user_id: &str, id: i64) -> Result<Task, ApiError> {
+    select_task(db, user_id, id, "")
+}
+
+/// [`load_task`] inside a transaction that is about to change the task: on
+/// Postgres the row stays locked until the transaction ends, so concurrent
+/// changes apply one after the other instead of failing the version check.
+/// (SQLite's `BEGIN IMMEDIATE` already serialises writers.)
+fn lock_task(db: &dyn Db, user_id: &str, id: i64) -> Result<Task, ApiError> {
+    let lock = match db.dialect() {
+        Dialect::Postgres => " FOR UPDATE OF t",
+        Dialect::Sqlite => "",
+    };
+    select_task(db, user_id, id, lock)
+}
+
+fn select_task(db: &dyn Db, user_id: &str, id: i64, suffix: &str) -> Result<Task, ApiError> {
     let rows = db.query(
         &db.q()
             .sql(&format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = "))
             .bind(Param::Int(id))
             .sql(" AND t.user_id = ")
-            .bind(Param::from(user_id)),
+            .bind(Param::from(user_id))
+            .sql(suffix),
     )?;
     let row = rows
         .first()
@@ -436,7 +453,7 @@ fn change_task(
     plan: impl FnOnce(&Task) -> Result<Update, ApiError>,
 ) -> Result<Reply, ApiError> {
     let (task, event) = transaction(ctx.db, |db| {
-        let current = load_task(db, user_id, id)?;
+        let current = lock_task(db, user_id, id)?;
         check_if_match(request, &current)?;
         let update = plan(&current)?;
         apply_update(ctx, db, &current, update)
@@ -481,7 +498,7 @@ pub fn set_tag(
 
 pub fn delete(ctx: &Context, user_id: &str, id: i64, request: &Request) -> Result<Reply, ApiError> {
     let event = transaction(ctx.db, |db| {
-        let task = load_task(db, user_id, id)?;
+        let task = lock_task(db, user_id, id)?;
         check_if_match(request, &task)?;
         db.execute(
             &db.q()

@@ -508,7 +508,32 @@ fn the_openapi_document_is_served(backend: Backend) {
     assert_eq!(wrong.header("allow"), Some("GET, POST, OPTIONS"));
 }
 
+fn concurrent_changes_to_one_task_all_apply(backend: Backend) {
+    let app = TodoApp::start(backend, "concurrent");
+    let task = app.create_task("alice", &json!({"title": "clicked many times"}));
+    let id = task["id"].as_i64().unwrap();
+    let path = format!("/api/alice/tasks/{id}/complete");
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..20)
+            .map(|_| scope.spawn(|| app.call(Some("alice"), "PATCH", &path, None).status))
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let after = app
+        .call(
+            Some("alice"),
+            "GET",
+            &format!("/api/alice/tasks/{id}"),
+            None,
+        )
+        .json();
+    assert_eq!(after["version"], 21);
+    assert_eq!(after["completed"], false, "an even number of toggles");
+}
+
 on_both_backends!(
+    concurrent_changes_to_one_task_all_apply,
     tasks_lifecycle,
     tags_and_priorities,
     list_filters_sort_and_pages,
