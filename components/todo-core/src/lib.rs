@@ -6,6 +6,7 @@ pub mod http;
 pub mod ids;
 pub mod input;
 pub mod outbox;
+mod owned;
 pub mod priorities;
 pub mod recurring;
 pub mod routes;

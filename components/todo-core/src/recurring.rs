@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::Context;
 use crate::http::{ApiError, Reply, Request, Response};
 use crate::input::{self, double_option, json_body, parse_int, query_pairs};
-use crate::sql::{Db, DbError, Param, Row, transaction};
+use crate::sql::{Db, DbError, Param, Row, rows_for_ids, transaction};
 use crate::tags::owned_tag_ids;
 use crate::tasks::{MAX_DESCRIPTION_CHARS, MAX_TAGS_PER_TASK, MAX_TITLE_CHARS, parse_priority};
 use crate::time::format_timestamp;
@@ -129,15 +129,13 @@ fn template_from_row(row: &Row) -> Result<RecurringTask, ApiError> {
 }
 
 fn fill_tag_ids(db: &dyn Db, templates: &mut [RecurringTask]) -> Result<(), ApiError> {
-    if templates.is_empty() {
-        return Ok(());
-    }
-    let mut query = db.q().sql(
+    let rows = rows_for_ids(
+        db,
         "SELECT recurring_task_id, tag_id FROM recurring_task_tags WHERE recurring_task_id IN (",
-    );
-    query.push_list(templates.iter().map(|t| Param::Int(t.id)));
-    query.push_sql(") ORDER BY tag_id");
-    for row in db.query(&query)? {
+        templates.iter().map(|t| t.id),
+        ") ORDER BY tag_id",
+    )?;
+    for row in rows {
         let template_id = row.int(0)?;
         if let Some(template) = templates.iter_mut().find(|t| t.id == template_id) {
             template.tag_ids.push(row.int(1)?);
@@ -416,20 +414,7 @@ pub fn set_enabled(
 }
 
 pub fn delete(ctx: &Context, user_id: &str, id: i64) -> Result<Reply, ApiError> {
-    let db = ctx.db;
-    let deleted = db.execute(
-        &db.q()
-            .sql("DELETE FROM recurring_tasks WHERE id = ")
-            .bind(Param::Int(id))
-            .sql(" AND user_id = ")
-            .bind(Param::from(user_id)),
-    )?;
-    if deleted == 0 {
-        return Err(ApiError::not_found(format!(
-            "recurring task {id} does not exist"
-        )));
-    }
-    Ok(Response::no_content().into())
+    crate::owned::delete(ctx.db, "recurring_tasks", "recurring task", user_id, id)
 }
 
 fn occurrences_response(rule: &Recurrence, after: DateTime<Utc>, count: i64) -> Reply {

@@ -66,6 +66,7 @@ const fn route(
 use Access::{Owner, Public};
 use Endpoint as E;
 
+#[rustfmt::skip]
 pub const ROUTES: &[Route] = &[
     route("GET", "/api/openapi.json", E::OpenApi, Public),
     route("GET", "/api/priorities", E::Priorities, Public),

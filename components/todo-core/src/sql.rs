@@ -293,6 +293,27 @@ pub trait Db {
     }
 }
 
+/// Runs `prefix (id, id, ...) suffix` for `ids`; no query and no rows when
+/// there are no ids.
+pub fn rows_for_ids(
+    db: &dyn Db,
+    prefix: &str,
+    ids: impl IntoIterator<Item = i64>,
+    suffix: &str,
+) -> Result<Vec<Row>, DbError> {
+    let mut query = db.q().sql(prefix);
+    let mut any = false;
+    query.push_list(ids.into_iter().map(|id| {
+        any = true;
+        Param::Int(id)
+    }));
+    if !any {
+        return Ok(Vec::new());
+    }
+    query.push_sql(suffix);
+    db.query(&query)
+}
+
 /// Runs `work` in a transaction: commits when it returns `Ok`, rolls back
 /// otherwise (including on a failed commit), so a connection never goes back
 /// to a pool with a transaction open.

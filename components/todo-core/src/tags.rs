@@ -151,18 +151,7 @@ pub fn update(ctx: &Context, user_id: &str, id: i64, request: &Request) -> Resul
 }
 
 pub fn delete(ctx: &Context, user_id: &str, id: i64) -> Result<Reply, ApiError> {
-    let db = ctx.db;
-    let deleted = db.execute(
-        &db.q()
-            .sql("DELETE FROM tags WHERE id = ")
-            .bind(Param::Int(id))
-            .sql(" AND user_id = ")
-            .bind(Param::from(user_id)),
-    )?;
-    if deleted == 0 {
-        return Err(ApiError::not_found(format!("tag {id} does not exist")));
-    }
-    Ok(Response::no_content().into())
+    crate::owned::delete(ctx.db, "tags", "tag", user_id, id)
 }
 
 /// Checks that every id in `ids` is one of the user's tags (422 otherwise,

@@ -9,7 +9,7 @@ use crate::Context;
 use crate::http::{ApiError, Reply, Request, Response};
 use crate::input::{self, double_option, json_body};
 use crate::outbox::record_task_event;
-use crate::sql::{Db, Dialect, Param, Query, Row, transaction};
+use crate::sql::{Db, Dialect, Param, Query, Row, rows_for_ids, transaction};
 use crate::tags::owned_tag_ids;
 use crate::users::ensure_user;
 
@@ -39,7 +39,7 @@ struct NewTask {
 
 /// A partial update: absent fields stay as they are; `null` clears the
 /// optional ones.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TaskChanges {
     title: Option<String>,
@@ -102,15 +102,13 @@ pub(crate) fn task_from_row(row: &Row) -> Result<Task, ApiError> {
 
 /// Fills in the tags of `tasks` with one query.
 pub(crate) fn attach_tags(db: &dyn Db, tasks: &mut [Task]) -> Result<(), ApiError> {
-    if tasks.is_empty() {
-        return Ok(());
-    }
-    let mut query = db.q().sql(
+    let rows = rows_for_ids(
+        db,
         "SELECT tt.task_id, g.id, g.name, g.color FROM task_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.task_id IN (",
-    );
-    query.push_list(tasks.iter().map(|t| Param::Int(t.id)));
-    query.push_sql(") ORDER BY g.name");
-    for row in db.query(&query)? {
+        tasks.iter().map(|t| t.id),
+        ") ORDER BY g.name",
+    )?;
+    for row in rows {
         let task_id = row.int(0)?;
         if let Some(task) = tasks.iter_mut().find(|t| t.id == task_id) {
             task.tags.push(TaskTag {
@@ -431,13 +429,8 @@ pub fn toggle_complete(
 ) -> Result<Reply, ApiError> {
     change_task(ctx, user_id, id, request, |current| {
         let changes = TaskChanges {
-            title: None,
-            description: None,
-            priority: None,
-            due_at: None,
-            remind_at: None,
             completed: Some(!current.completed),
-            tag_ids: None,
+            ..TaskChanges::default()
         };
         plan_update(current, changes, ctx.now)
     })
@@ -484,13 +477,8 @@ pub fn set_tag(
             tag_ids.retain(|t| *t != tag_id);
         }
         let changes = TaskChanges {
-            title: None,
-            description: None,
-            priority: None,
-            due_at: None,
-            remind_at: None,
-            completed: None,
             tag_ids: Some(tag_ids),
+            ..TaskChanges::default()
         };
         plan_update(current, changes, ctx.now)
     })

@@ -30,24 +30,37 @@ pub fn guest(name: &str) -> PathBuf {
     path.canonicalize().expect("guest path")
 }
 
+/// `psql` as `postgres` on the local server, connected to `database`.
+fn psql_command(database: &str) -> Command {
+    let mut command = Command::new("psql");
+    command
+        .env("PGOPTIONS", "--client-min-messages=warning")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", database]);
+    command
+}
+
 /// Runs one SQL statement as `postgres` on the local server's `postgres`
 /// database (creating and dropping per-test databases); panics if it fails.
 pub fn psql(sql: &str) {
-    let status = Command::new("psql")
-        .env("PGOPTIONS", "--client-min-messages=warning")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-qc",
-            sql,
-        ])
+    let status = psql_command("postgres")
+        .args(["-qc", sql])
         .status()
         .expect("psql");
     assert!(status.success(), "psql failed: {sql}");
+}
+
+/// The unaligned output of one query in `database`; panics if it fails.
+pub fn psql_query(database: &str, sql: &str) -> String {
+    let output = psql_command(database)
+        .args(["-tAc", sql])
+        .output()
+        .expect("psql");
+    assert!(
+        output.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
 /// A Postgres database created for one test and dropped after it.

@@ -193,25 +193,7 @@ impl TodoApp {
                 other => panic!("{sql}: unexpected {other:?}"),
             };
         };
-        let output = Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-d",
-                &database.name,
-                "-tAc",
-                sql,
-            ])
-            .output()
-            .expect("psql");
-        assert!(
-            output.status.success(),
-            "{sql}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_string()
+        super::psql_query(&database.name, sql)
     }
 }
 
