@@ -145,19 +145,9 @@ fn fill_tag_ids(db: &dyn Db, templates: &mut [RecurringTask]) -> Result<(), ApiE
 }
 
 pub fn load(db: &dyn Db, user_id: &str, id: i64) -> Result<RecurringTask, ApiError> {
-    let rows = db.query(
-        &db.q()
-            .sql(&format!(
-                "SELECT {COLUMNS} FROM recurring_tasks WHERE id = "
-            ))
-            .bind(Param::Int(id))
-            .sql(" AND user_id = ")
-            .bind(Param::from(user_id)),
-    )?;
-    let row = rows
-        .first()
-        .ok_or_else(|| ApiError::not_found(format!("recurring task {id} does not exist")))?;
-    let mut templates = vec![template_from_row(row)?];
+    let select = format!("SELECT {COLUMNS} FROM recurring_tasks");
+    let row = crate::owned::find(db, &select, "", "recurring task", user_id, id, "")?;
+    let mut templates = vec![template_from_row(&row)?];
     fill_tag_ids(db, &mut templates)?;
     Ok(templates.remove(0))
 }

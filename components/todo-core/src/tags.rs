@@ -63,17 +63,9 @@ fn duplicate_name(name: &str) -> ApiError {
 }
 
 fn load_tag(db: &dyn Db, user_id: &str, id: i64) -> Result<Tag, ApiError> {
-    let rows = db.query(
-        &db.q()
-            .sql("SELECT id, name, color, created_at FROM tags WHERE id = ")
-            .bind(Param::Int(id))
-            .sql(" AND user_id = ")
-            .bind(Param::from(user_id)),
-    )?;
-    let row = rows
-        .first()
-        .ok_or_else(|| ApiError::not_found(format!("tag {id} does not exist")))?;
-    Ok(tag_from_row(row)?)
+    let select = "SELECT id, name, color, created_at FROM tags";
+    let row = crate::owned::find(db, select, "", "tag", user_id, id, "")?;
+    Ok(tag_from_row(&row)?)
 }
 
 pub fn list(ctx: &Context, user_id: &str) -> Result<Reply, ApiError> {

@@ -139,18 +139,9 @@ fn lock_task(db: &dyn Db, user_id: &str, id: i64) -> Result<Task, ApiError> {
 }
 
 fn select_task(db: &dyn Db, user_id: &str, id: i64, suffix: &str) -> Result<Task, ApiError> {
-    let rows = db.query(
-        &db.q()
-            .sql(&format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = "))
-            .bind(Param::Int(id))
-            .sql(" AND t.user_id = ")
-            .bind(Param::from(user_id))
-            .sql(suffix),
-    )?;
-    let row = rows
-        .first()
-        .ok_or_else(|| ApiError::not_found(format!("task {id} does not exist")))?;
-    let mut tasks = vec![task_from_row(row)?];
+    let select = format!("SELECT {TASK_COLUMNS} FROM tasks t");
+    let row = crate::owned::find(db, &select, "t.", "task", user_id, id, suffix)?;
+    let mut tasks = vec![task_from_row(&row)?];
     attach_tags(db, &mut tasks)?;
     Ok(tasks.remove(0))
 }
