@@ -54,8 +54,11 @@ fn migrates_sqlite_once_and_refuses_an_edited_file() {
         text(&first)
     );
     let again = migrate(&database, &files);
+    let in_folder = std::fs::read_dir(&files).unwrap().count();
     assert!(
-        text(&again).contains("0 migration(s) applied, 1 already in place"),
+        text(&again).contains(&format!(
+            "0 migration(s) applied, {in_folder} already in place"
+        )),
         "{}",
         text(&again)
     );

@@ -1,0 +1,9 @@
+//! The task assistant's logic: built-in understanding of plain requests
+//! ("add buy milk tomorrow high priority", "what's due this week", "done
+//! with buy milk"), independent of any host.
+
+pub mod understand;
+pub mod when;
+mod words;
+
+pub use understand::{Intent, ListWindow, TaskRef, understand};
