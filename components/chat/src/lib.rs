@@ -2,6 +2,8 @@
 //! ("add buy milk tomorrow high priority", "what's due this week", "done
 //! with buy milk"), independent of any host.
 
+pub mod assistant;
+pub mod tools;
 pub mod understand;
 pub mod when;
 mod words;

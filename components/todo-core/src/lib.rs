@@ -14,6 +14,8 @@ pub mod sql;
 pub mod tags;
 mod task_list;
 pub mod tasks;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
 pub mod users;
 
@@ -42,9 +44,28 @@ pub struct Context<'a> {
     pub signing_secret: &'a [u8],
 }
 
+/// Who is calling.
+#[derive(Debug, Clone, Copy)]
+enum Caller<'a> {
+    /// Whoever the request's bearer token names.
+    Bearer,
+    /// A user the caller has already authenticated (the assistant's tools).
+    User(&'a str),
+}
+
 /// Handles one request; errors become problem+json responses.
 pub fn handle(ctx: &Context, request: &Request) -> Reply {
-    match dispatch(ctx, request) {
+    respond(ctx, request, Caller::Bearer)
+}
+
+/// Handles a request on behalf of `user_id`, who is already authenticated:
+/// the same routes and rules, without a token.
+pub fn handle_as(ctx: &Context, user_id: &str, request: &Request) -> Reply {
+    respond(ctx, request, Caller::User(user_id))
+}
+
+fn respond(ctx: &Context, request: &Request, caller: Caller) -> Reply {
+    match dispatch(ctx, request, caller) {
         Ok(reply) => reply,
         Err(error) => {
             if error.status >= 500 {
@@ -62,7 +83,7 @@ pub fn handle(ctx: &Context, request: &Request) -> Reply {
     }
 }
 
-fn dispatch(ctx: &Context, request: &Request) -> Result<Reply, ApiError> {
+fn dispatch(ctx: &Context, request: &Request, caller: Caller) -> Result<Reply, ApiError> {
     let (route, params) = match routes::find(&request.method, &request.path) {
         Match::Found(route, params) => (route, params),
         // Answers CORS preflights and Dapr's probe of the binding route.
@@ -88,7 +109,7 @@ fn dispatch(ctx: &Context, request: &Request) -> Result<Reply, ApiError> {
     };
     let user_id = match route.access {
         Access::Public => String::new(),
-        Access::Owner => authorize(ctx, request, &params)?,
+        Access::Owner => authorize(ctx, request, &params, caller)?,
     };
     let user = user_id.as_str();
     let id = || path_id(params.id.as_deref());
@@ -134,8 +155,26 @@ fn allow_header(methods: &[&str]) -> String {
     methods.join(", ")
 }
 
-/// The token's subject, which must be the path's `{user_id}`.
-fn authorize(ctx: &Context, request: &Request, params: &PathParams) -> Result<String, ApiError> {
+/// The caller's user, which must be the path's `{user_id}`.
+fn authorize(
+    ctx: &Context,
+    request: &Request,
+    params: &PathParams,
+    caller: Caller,
+) -> Result<String, ApiError> {
+    let subject = match caller {
+        Caller::User(user_id) => user_id.to_string(),
+        Caller::Bearer => bearer_subject(ctx, request)?,
+    };
+    let user_id = params.user_id.clone().unwrap_or_default();
+    if subject != user_id {
+        return Err(ApiError::forbidden("the token belongs to another user"));
+    }
+    Ok(user_id)
+}
+
+/// The subject of the request's valid bearer token.
+pub fn bearer_subject(ctx: &Context, request: &Request) -> Result<String, ApiError> {
     let header = request
         .header("authorization")
         .ok_or_else(|| ApiError::unauthorized("an Authorization: Bearer token is required"))?;
@@ -151,11 +190,7 @@ fn authorize(ctx: &Context, request: &Request, params: &PathParams) -> Result<St
         .auth
         .verify(token, ctx.now.timestamp())
         .map_err(|e| ApiError::unauthorized(format!("the token was refused: {e}")))?;
-    let user_id = params.user_id.clone().unwrap_or_default();
-    if claims.sub != user_id {
-        return Err(ApiError::forbidden("the token belongs to another user"));
-    }
-    Ok(user_id)
+    Ok(claims.sub)
 }
 
 /// A resource id from the path; one that cannot exist is simply not found.
