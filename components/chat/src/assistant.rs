@@ -211,3 +211,20 @@ pub fn builtin_turn(api: &dyn TaskApi, message: &str, now: DateTime<Tz>) -> Turn
         tool_calls: vec![call],
     }
 }
+
+/// The built-in understanding as the chat's [`Assistant`]; it reads each
+/// message on its own.
+pub struct Builtin<'a> {
+    pub api: &'a dyn TaskApi,
+    pub now: DateTime<Tz>,
+}
+
+impl crate::service::Assistant for Builtin<'_> {
+    async fn reply(
+        &self,
+        _history: &[crate::history::Message],
+        message: &str,
+    ) -> Result<Turn, todo_core::http::ApiError> {
+        Ok(builtin_turn(self.api, message, self.now))
+    }
+}

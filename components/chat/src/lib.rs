@@ -3,6 +3,9 @@
 //! with buy milk"), independent of any host.
 
 pub mod assistant;
+pub mod history;
+pub mod service;
+pub mod store;
 pub mod tools;
 pub mod understand;
 pub mod when;

@@ -2,73 +2,12 @@
 //! on an in-memory SQLite database with the repository's migrations.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::cell::RefCell;
+mod common;
 
-use chrono::{DateTime, TimeZone, Utc};
-use chrono_tz::Tz;
-use docket_auth::KeySet;
+use common::{Api, now};
 use docket_chat::assistant::builtin_turn;
-use docket_chat::tools::{self, Answer, TaskApi};
-use serde_json::{Value, json};
-use todo_core::http::Request;
-use todo_core::testing::{SharedSecret, SqliteDb};
-use todo_core::{Context, handle_as};
-
-struct Api {
-    db: SqliteDb,
-    auth: SharedSecret,
-    user: RefCell<String>,
-    now: DateTime<Utc>,
-}
-
-impl Api {
-    fn new() -> Api {
-        Api {
-            db: SqliteDb::migrated(),
-            auth: SharedSecret(KeySet::new().with_hs256_secret(b"unused")),
-            user: RefCell::new("alice".into()),
-            now: now().with_timezone(&Utc),
-        }
-    }
-
-    fn as_user(&self, user: &str) {
-        *self.user.borrow_mut() = user.to_string();
-    }
-}
-
-impl TaskApi for Api {
-    fn call(&self, method: &str, path: &str, query: &str, body: Option<&Value>) -> Answer {
-        let user = self.user.borrow().clone();
-        let request = Request {
-            method: method.into(),
-            path: format!("/api/{user}/{path}"),
-            query: query.into(),
-            headers: body
-                .map(|_| vec![("content-type".to_string(), "application/json".to_string())])
-                .unwrap_or_default(),
-            body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
-        };
-        let ctx = Context {
-            db: &self.db,
-            now: self.now,
-            auth: &self.auth,
-            signing_secret: b"unused",
-        };
-        let reply = handle_as(&ctx, &user, &request);
-        let body = serde_json::from_slice(&reply.response.body).unwrap_or(Value::Null);
-        Answer {
-            status: reply.response.status,
-            body,
-        }
-    }
-}
-
-/// Wednesday 4 March 2026, 10:00 in Berlin.
-fn now() -> DateTime<Tz> {
-    chrono_tz::Europe::Berlin
-        .with_ymd_and_hms(2026, 3, 4, 10, 0, 0)
-        .unwrap()
-}
+use docket_chat::tools;
+use serde_json::json;
 
 fn say(api: &Api, message: &str) -> docket_chat::assistant::Turn {
     builtin_turn(api, message, now())
