@@ -11,6 +11,8 @@ pub struct Config {
     pub database_url: String,
     pub dapr_url: String,
     pub pubsub_name: String,
+    /// Dapr state store component holding chat conversations.
+    pub statestore_name: String,
 }
 
 fn optional(name: &str, default: &str) -> String {
@@ -31,6 +33,7 @@ impl Config {
                 .trim_end_matches('/')
                 .to_string(),
             pubsub_name: optional("pubsub_name", "pubsub"),
+            statestore_name: optional("statestore_name", "statestore"),
         })
     }
 }

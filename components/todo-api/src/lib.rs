@@ -3,6 +3,7 @@
 //! produced (so a slow or absent broker never slows a response).
 
 mod auth;
+mod chat;
 mod config;
 mod database;
 mod publish;
@@ -12,6 +13,7 @@ use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam
 use spin_sdk::http_component;
 use todo_core::http::{ApiError, MAX_BODY_BYTES, Request, Response};
 use todo_core::input::too_large;
+use todo_core::routes::{self, Match};
 use todo_core::sql::DbError;
 use todo_core::{Context, handle as handle_api};
 
@@ -38,11 +40,20 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
         auth: &authenticator,
         signing_secret: config.jwt_secret.as_bytes(),
     };
-    let reply = handle_api(&ctx, &request);
+    let is_chat = matches!(
+        routes::find(&request.method, &request.path),
+        Match::Found(route, _) if route.endpoint.is_chat()
+    );
+    let (response, events) = if is_chat {
+        chat::handle(&config, &ctx, &request).await
+    } else {
+        let reply = handle_api(&ctx, &request);
+        (reply.response, reply.events)
+    };
     // The connection goes back to the pool before the broker is called.
     drop(db);
-    send_response(out, reply.response).await;
-    publish::all(&config, reply.events).await;
+    send_response(out, response).await;
+    publish::all(&config, events).await;
 }
 
 fn database_error(error: DbError) -> ApiError {

@@ -146,6 +146,35 @@ fn dispatch(ctx: &Context, request: &Request, caller: Caller) -> Result<Reply, A
         Endpoint::EnableRecurring => recurring::set_enabled(ctx, user, id()?, true),
         Endpoint::DisableRecurring => recurring::set_enabled(ctx, user, id()?, false),
         Endpoint::PreviewRecurring => recurring::preview(ctx, user, id()?, request),
+        // The component routes these to the chat before calling here.
+        Endpoint::Chat | Endpoint::ReadConversation | Endpoint::ForgetConversation => {
+            Err(ApiError::new(
+                501,
+                "Not Implemented",
+                "the chat is not served by this handler",
+            ))
+        }
+    }
+}
+
+/// Where a request goes and for whom: the route, its parameters and the
+/// authorised user (empty for public routes).
+pub fn route_of(
+    ctx: &Context,
+    request: &Request,
+) -> Result<(&'static routes::Route, PathParams, String), ApiError> {
+    match routes::find(&request.method, &request.path) {
+        Match::Found(route, params) => {
+            let user = match route.access {
+                Access::Public => String::new(),
+                Access::Owner => authorize(ctx, request, &params, Caller::Bearer)?,
+            };
+            Ok((route, params, user))
+        }
+        _ => Err(ApiError::not_found(format!(
+            "no route for {}",
+            request.path
+        ))),
     }
 }
 

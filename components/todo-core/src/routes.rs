@@ -30,6 +30,19 @@ pub enum Endpoint {
     EnableRecurring,
     DisableRecurring,
     PreviewRecurring,
+    Chat,
+    ReadConversation,
+    ForgetConversation,
+}
+
+impl Endpoint {
+    /// Served by the chat (`docket-chat`), which needs the state store.
+    pub fn is_chat(self) -> bool {
+        matches!(
+            self,
+            Self::Chat | Self::ReadConversation | Self::ForgetConversation
+        )
+    }
 }
 
 /// Who may call a route.
@@ -95,6 +108,9 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/{user_id}/recurring/{id}/enable", E::EnableRecurring, Owner),
     route("POST", "/api/{user_id}/recurring/{id}/disable", E::DisableRecurring, Owner),
     route("GET", "/api/{user_id}/recurring/{id}/preview", E::PreviewRecurring, Owner),
+    route("POST", "/api/{user_id}/chat", E::Chat, Owner),
+    route("GET", "/api/{user_id}/chat/{conversation_id}", E::ReadConversation, Owner),
+    route("DELETE", "/api/{user_id}/chat/{conversation_id}", E::ForgetConversation, Owner),
 ];
 
 /// The parameters a path matched with.
@@ -103,6 +119,7 @@ pub struct PathParams {
     pub user_id: Option<String>,
     pub id: Option<String>,
     pub tag_id: Option<String>,
+    pub conversation_id: Option<String>,
 }
 
 /// How a request matched the table.
@@ -159,6 +176,7 @@ fn match_pattern(pattern: &str, segments: &[&str]) -> Option<(usize, PathParams)
                 match name {
                     "user_id" => params.user_id = value,
                     "id" => params.id = value,
+                    "conversation_id" => params.conversation_id = value,
                     _ => params.tag_id = value,
                 }
             }

@@ -5,6 +5,7 @@
 pub mod dapr;
 pub mod echo_server;
 pub mod recording_app;
+pub mod redis;
 pub mod todo;
 
 use std::io::{BufRead, BufReader};

@@ -18,12 +18,17 @@ pub enum Backend {
     Postgres,
 }
 
-/// The embedded pub/sub and a relay that runs every second.
+/// The embedded pub/sub and state store, and a relay that runs every second.
 pub fn default_resources() -> Vec<(&'static str, String)> {
     vec![
         ("pubsub.yaml", super::dapr::sqlite_pubsub("pubsub", "")),
+        ("statestore.yaml", sqlite_state_store()),
         ("outbox-relay.yaml", relay_binding("1s")),
     ]
+}
+
+fn sqlite_state_store() -> String {
+    "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: statestore\nspec:\n  type: state.sqlite\n  version: v1\n  metadata:\n    - name: connectionString\n      value: \"state.db\"\n".to_string()
 }
 
 pub fn relay_binding(every: &str) -> String {
@@ -43,6 +48,9 @@ pub struct TodoApp {
     pub docket: Docket,
     pub backend: Backend,
     pub database: Option<TestDatabase>,
+    /// How docket was started, for a restart.
+    args: Vec<String>,
+    manifest: PathBuf,
 }
 
 /// How a test's app differs from the repository's.
@@ -120,17 +128,34 @@ impl TodoApp {
         } else {
             manifest_copy(dir.path(), &setup.allowed_hosts)
         };
-        let options = Options {
-            args,
-            manifest: Some(manifest),
-            ..Options::default()
-        };
-        let docket = Docket::launch(dir, options)
-            .unwrap_or_else(|logs| panic!("docket did not start:\n{logs}"));
+        let docket = launch(dir, &args, &manifest);
         TodoApp {
             docket,
             backend,
             database,
+            args,
+            manifest,
+        }
+    }
+
+    /// Stops docket (SIGTERM) and starts it again on the same data.
+    pub fn restart(self) -> TodoApp {
+        let TodoApp {
+            docket,
+            backend,
+            database,
+            args,
+            manifest,
+        } = self;
+        let dir = docket.dir.clone();
+        assert!(docket.stop().success(), "docket did not stop cleanly");
+        let docket = launch(dir, &args, &manifest);
+        TodoApp {
+            docket,
+            backend,
+            database,
+            args,
+            manifest,
         }
     }
 
@@ -195,6 +220,15 @@ impl TodoApp {
         };
         super::psql_query(&database.name, sql)
     }
+}
+
+fn launch(dir: Arc<tempfile::TempDir>, args: &[String], manifest: &Path) -> Docket {
+    let options = Options {
+        args: args.to_vec(),
+        manifest: Some(manifest.to_path_buf()),
+        ..Options::default()
+    };
+    Docket::launch(dir, options).unwrap_or_else(|logs| panic!("docket did not start:\n{logs}"))
 }
 
 pub fn migrate(address: &str) {

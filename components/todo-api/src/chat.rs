@@ -1,0 +1,221 @@
+//! The chat routes: the assistant's turn and the conversation history,
+//! kept in the Dapr state store.
+
+use std::cell::RefCell;
+
+use chrono_tz::Tz;
+use docket_chat::assistant::Builtin;
+use docket_chat::service;
+use docket_chat::store::{StateStore, StoreError, Stored};
+use docket_chat::tools::{Answer, TaskApi};
+use serde_json::{Value, json};
+use spin_sdk::http::{Method, Request as OutboundRequest, Response as OutboundResponse, send};
+use todo_core::http::{ApiError, Request, Response};
+use todo_core::outbox::PendingEvent;
+use todo_core::routes::Endpoint;
+use todo_core::{Context, handle_as, route_of};
+
+use crate::config::Config;
+
+/// The state store behind Dapr's HTTP API.
+struct DaprStateStore<'a> {
+    config: &'a Config,
+}
+
+impl DaprStateStore<'_> {
+    fn url(&self, key: Option<&str>) -> String {
+        let base = format!(
+            "{}/v1.0/state/{}",
+            self.config.dapr_url, self.config.statestore_name
+        );
+        match key {
+            Some(key) => format!(
+                "{base}/{}",
+                form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>()
+            ),
+            None => base,
+        }
+    }
+
+    async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse, StoreError> {
+        send(request)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("the Dapr sidecar did not answer: {e:?}")))
+    }
+}
+
+fn unexpected(response: &OutboundResponse) -> StoreError {
+    StoreError::Unavailable(format!(
+        "the state store answered {}: {}",
+        response.status(),
+        String::from_utf8_lossy(response.body())
+            .chars()
+            .take(200)
+            .collect::<String>()
+    ))
+}
+
+impl StateStore for DaprStateStore<'_> {
+    async fn get(&self, key: &str) -> Result<Option<Stored>, StoreError> {
+        let url = format!("{}?consistency=strong", self.url(Some(key)));
+        let response = self.send(OutboundRequest::get(url).build()).await?;
+        match *response.status() {
+            204 => Ok(None),
+            200 => {
+                let etag = response
+                    .header("etag")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                Ok(Some(Stored {
+                    value: response.into_body(),
+                    etag,
+                }))
+            }
+            _ => Err(unexpected(&response)),
+        }
+    }
+
+    async fn save(&self, key: &str, value: &[u8], etag: Option<&str>) -> Result<(), StoreError> {
+        let value: Value = serde_json::from_slice(value)
+            .map_err(|e| StoreError::Unavailable(format!("not JSON: {e}")))?;
+        let mut item = json!({
+            "key": key,
+            "value": value,
+            "options": {"concurrency": "first-write", "consistency": "strong"},
+        });
+        if let Some(etag) = etag {
+            item["etag"] = json!(etag);
+        }
+        let request = OutboundRequest::builder()
+            .method(Method::Post)
+            .uri(self.url(None))
+            .header("content-type", "application/json")
+            .body(json!([item]).to_string())
+            .build();
+        let response = self.send(request).await?;
+        match *response.status() {
+            200..=299 => Ok(()),
+            409 => Err(StoreError::Conflict),
+            _ => Err(unexpected(&response)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let request = OutboundRequest::builder()
+            .method(Method::Delete)
+            .uri(self.url(Some(key)))
+            .build();
+        let response = self.send(request).await?;
+        match *response.status() {
+            200..=299 => Ok(()),
+            _ => Err(unexpected(&response)),
+        }
+    }
+}
+
+/// The todo API as the assistant's tools call it, for one user; the events
+/// its changes produce are kept for publishing after the response.
+struct ToolApi<'a> {
+    ctx: &'a Context<'a>,
+    user_id: &'a str,
+    events: RefCell<Vec<PendingEvent>>,
+}
+
+impl TaskApi for ToolApi<'_> {
+    fn call(&self, method: &str, path: &str, query: &str, body: Option<&Value>) -> Answer {
+        let request = Request {
+            method: method.to_string(),
+            path: format!("/api/{}/{path}", self.user_id),
+            query: query.to_string(),
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+        };
+        let reply = handle_as(self.ctx, self.user_id, &request);
+        self.events.borrow_mut().extend(reply.events);
+        Answer {
+            status: reply.response.status,
+            body: serde_json::from_slice(&reply.response.body).unwrap_or(Value::Null),
+        }
+    }
+}
+
+fn timezone(name: Option<&str>) -> Result<Tz, ApiError> {
+    match name {
+        None => Ok(Tz::UTC),
+        Some(name) => name.parse().map_err(|_| {
+            ApiError::invalid("timezone", format!("{name:?} is not an IANA timezone"))
+        }),
+    }
+}
+
+/// Serves a chat route; returns the response and the events to publish.
+pub async fn handle(
+    config: &Config,
+    ctx: &Context<'_>,
+    request: &Request,
+) -> (Response, Vec<PendingEvent>) {
+    match serve(config, ctx, request).await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            if error.status >= 500 {
+                eprintln!(
+                    "{} {}: {} ({})",
+                    request.method,
+                    request.path,
+                    error.detail,
+                    error.cause.as_deref().unwrap_or("no further cause")
+                );
+            }
+            (error.into_response(), Vec::new())
+        }
+    }
+}
+
+async fn serve(
+    config: &Config,
+    ctx: &Context<'_>,
+    request: &Request,
+) -> Result<(Response, Vec<PendingEvent>), ApiError> {
+    let (route, params, user_id) = route_of(ctx, request)?;
+    let store = DaprStateStore { config };
+    let conversation = params.conversation_id.as_deref().unwrap_or_default();
+    match route.endpoint {
+        Endpoint::ReadConversation => Ok((
+            service::read(&store, &user_id, conversation).await?,
+            Vec::new(),
+        )),
+        Endpoint::ForgetConversation => Ok((
+            service::forget(&store, &user_id, conversation).await?,
+            Vec::new(),
+        )),
+        _ => {
+            let chat = service::parse(request)?;
+            let tz = timezone(chat.timezone.as_deref())?;
+            let api = ToolApi {
+                ctx,
+                user_id: &user_id,
+                events: RefCell::new(Vec::new()),
+            };
+            let assistant = Builtin {
+                api: &api,
+                now: ctx.now.with_timezone(&tz),
+            };
+            let answer = service::turn(
+                &store,
+                &assistant,
+                &user_id,
+                chat,
+                todo_core::ids::new_event_id(),
+                ctx.now,
+            )
+            .await;
+            let events = api.events.into_inner();
+            match answer {
+                Ok(answer) => Ok((Response::json(200, &answer), events)),
+                // Tool changes already committed still get their events out.
+                Err(error) => Ok((error.into_response(), events)),
+            }
+        }
+    }
+}

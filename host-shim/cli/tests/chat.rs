@@ -1,0 +1,221 @@
+//! The chat through `docket up` and the real todo-api `.wasm`: the
+//! conversation lives in the Dapr state store only, so it survives a
+//! restart and is shared by instances on one Redis; with the store down the
+//! chat answers 503 while tasks keep working.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::{Value, json};
+use support::redis::{self, Redis};
+use support::todo::{Backend, Setup, TodoApp, default_resources};
+
+fn chat(app: &TodoApp, user: &str, body: Value) -> support::Reply {
+    app.call(
+        Some(user),
+        "POST",
+        &format!("/api/{user}/chat"),
+        Some(&body),
+    )
+}
+
+fn messages(app: &TodoApp, user: &str, id: &str) -> Vec<String> {
+    let reply = app.call(Some(user), "GET", &format!("/api/{user}/chat/{id}"), None);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    reply.json()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The embedded resources with the state store on `redis`.
+fn on_redis(redis: &Redis) -> Setup {
+    let mut resources: Vec<(&str, String)> = default_resources();
+    resources.retain(|(name, _)| *name != "statestore.yaml");
+    resources.push((
+        "statestore.yaml",
+        redis::component("statestore", "state.redis", redis.port),
+    ));
+    Setup {
+        resources,
+        ..Setup::default()
+    }
+}
+
+#[test]
+fn a_conversation_acts_on_tasks_and_survives_a_restart() {
+    let app = TodoApp::start(Backend::Sqlite, "chat-restart");
+    let first = chat(
+        &app,
+        "alice",
+        json!({"message": "add buy milk tomorrow high priority", "timezone": "Europe/Berlin"}),
+    );
+    assert_eq!(first.status, 200, "{}", first.body);
+    let first = first.json();
+    let id = first["conversation_id"].as_str().unwrap().to_string();
+    assert!(
+        first["response"]
+            .as_str()
+            .unwrap()
+            .starts_with("Added “buy milk” (High, due ")
+    );
+    assert_eq!(first["tool_calls"][0]["name"], "add_task");
+    let tasks = app
+        .call(Some("alice"), "GET", "/api/alice/tasks", None)
+        .json();
+    assert_eq!(tasks[0]["title"], "buy milk");
+    assert_eq!(tasks[0]["priority"], "High");
+    // The task API's events come from the chat's changes too.
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM event_outbox WHERE event_type = 'task.created'"),
+        1
+    );
+
+    let app = app.restart();
+    let second = chat(
+        &app,
+        "alice",
+        json!({"conversation_id": id, "message": "done with buy milk"}),
+    );
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_eq!(second.json()["conversation_id"], id.as_str());
+    assert_eq!(messages(&app, "alice", &id).len(), 4);
+    let tasks = app
+        .call(Some("alice"), "GET", "/api/alice/tasks", None)
+        .json();
+    assert_eq!(tasks[0]["completed"], true);
+
+    let forgotten = app.call(
+        Some("alice"),
+        "DELETE",
+        &format!("/api/alice/chat/{id}"),
+        None,
+    );
+    assert_eq!(forgotten.status, 204);
+    assert_eq!(
+        app.call(Some("alice"), "GET", &format!("/api/alice/chat/{id}"), None)
+            .status,
+        404
+    );
+}
+
+#[test]
+fn two_instances_on_one_redis_share_the_conversation() {
+    let redis = Redis::start();
+    let a = TodoApp::start_with(Backend::Sqlite, "chat-a", on_redis(&redis));
+    let b = TodoApp::start_with(Backend::Sqlite, "chat-b", on_redis(&redis));
+    let started = chat(&a, "alice", json!({"message": "help"})).json();
+    let id = started["conversation_id"].as_str().unwrap().to_string();
+    let continued = chat(
+        &b,
+        "alice",
+        json!({"conversation_id": id, "message": "what can you do?"}),
+    );
+    assert_eq!(continued.status, 200, "{}", continued.body);
+    let from_a = messages(&a, "alice", &id);
+    assert_eq!(from_a, messages(&b, "alice", &id));
+    assert_eq!(from_a.len(), 4);
+    assert_eq!(from_a[2], "what can you do?");
+}
+
+#[test]
+fn with_the_state_store_down_chat_is_503_and_tasks_keep_working() {
+    let mut redis = Redis::start();
+    let app = TodoApp::start_with(Backend::Sqlite, "chat-down", on_redis(&redis));
+    let id = chat(&app, "alice", json!({"message": "help"})).json()["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    redis.stop();
+    let reply = chat(
+        &app,
+        "alice",
+        json!({"conversation_id": id, "message": "add buy milk"}),
+    );
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert!(
+        reply.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("conversation store is unavailable")
+    );
+    let fresh = chat(&app, "alice", json!({"message": "add buy bread"}));
+    assert_eq!(fresh.status, 503, "{}", fresh.body);
+    // Nothing was done on the user's behalf, and the task API works.
+    assert_eq!(app.scalar("SELECT count(*) FROM tasks"), 0);
+    let created = app.create_task("alice", &json!({"title": "works without the store"}));
+    assert_eq!(created["title"], "works without the store");
+
+    redis.resume();
+    let back = chat(&app, "alice", json!({"message": "show my tasks"}));
+    assert_eq!(back.status, 200, "{}", back.body);
+}
+
+#[test]
+fn bad_chat_requests_get_precise_errors() {
+    let app = TodoApp::start(Backend::Sqlite, "chat-bad");
+    let id = chat(&app, "alice", json!({"message": "help"})).json()["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cases = [
+        (json!({"message": ""}), 422),
+        (json!({"message": "x".repeat(100 * 1024)}), 422),
+        (json!({"message": "hi", "timezone": "Mars/Olympus"}), 422),
+        (json!({"message": "hi", "mood": "cheerful"}), 422),
+        (
+            json!({"conversation_id": "no-such-conversation", "message": "hi"}),
+            404,
+        ),
+        (
+            json!({"conversation_id": "../../etc/passwd", "message": "hi"}),
+            404,
+        ),
+        (json!({"message": 42}), 422),
+    ];
+    for (body, status) in cases {
+        let reply = chat(&app, "alice", body.clone());
+        assert_eq!(reply.status, status, "{body}: {}", reply.body);
+        assert_eq!(
+            reply.header("content-type"),
+            Some("application/problem+json")
+        );
+    }
+    // Bob cannot read, continue or forget Alice's conversation.
+    assert_eq!(
+        app.call(Some("bob"), "GET", &format!("/api/bob/chat/{id}"), None)
+            .status,
+        404
+    );
+    assert_eq!(
+        chat(&app, "bob", json!({"conversation_id": id, "message": "hi"})).status,
+        404
+    );
+    assert_eq!(
+        app.call(Some("bob"), "DELETE", &format!("/api/bob/chat/{id}"), None)
+            .status,
+        404
+    );
+    assert_eq!(
+        app.call(Some("bob"), "GET", &format!("/api/alice/chat/{id}"), None)
+            .status,
+        403
+    );
+    assert_eq!(
+        app.call(
+            None,
+            "POST",
+            "/api/alice/chat",
+            Some(&json!({"message": "hi"}))
+        )
+        .status,
+        401
+    );
+    assert_eq!(messages(&app, "alice", &id).len(), 2);
+}
