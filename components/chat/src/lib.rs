@@ -4,6 +4,7 @@
 
 pub mod assistant;
 pub mod history;
+pub mod llm;
 pub mod service;
 pub mod store;
 pub mod tools;
