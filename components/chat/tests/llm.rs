@@ -11,14 +11,16 @@ use docket_chat::service::Assistant;
 use futures::executor::block_on;
 use serde_json::{Value, json};
 
+type Reply = Result<(u16, Vec<u8>), HttpFailure>;
+
 /// Answers each POST with the next scripted reply and records the bodies.
 struct Script {
-    replies: RefCell<Vec<Result<(u16, Vec<u8>), HttpFailure>>>,
+    replies: RefCell<Vec<Reply>>,
     requests: RefCell<Vec<(String, String, Value)>>,
 }
 
 impl Script {
-    fn new(replies: Vec<Result<(u16, Vec<u8>), HttpFailure>>) -> Script {
+    fn new(replies: Vec<Reply>) -> Script {
         Script {
             replies: RefCell::new(replies.into_iter().rev().collect()),
             requests: RefCell::new(Vec::new()),
@@ -40,13 +42,13 @@ impl Http for Script {
     }
 }
 
-fn tool_call(id: &str, name: &str, arguments: &str) -> Result<(u16, Vec<u8>), HttpFailure> {
+fn tool_call(id: &str, name: &str, arguments: &str) -> Reply {
     let body = json!({"choices": [{"message": {"role": "assistant", "content": null,
         "tool_calls": [{"id": id, "type": "function", "function": {"name": name, "arguments": arguments}}]}}]});
     Ok((200, body.to_string().into_bytes()))
 }
 
-fn text(content: &str) -> Result<(u16, Vec<u8>), HttpFailure> {
+fn text(content: &str) -> Reply {
     let body = json!({"choices": [{"message": {"role": "assistant", "content": content}}]});
     Ok((200, body.to_string().into_bytes()))
 }
