@@ -2,9 +2,11 @@
 //! kept in the Dapr state store.
 
 use std::cell::RefCell;
+use std::time::Duration;
 
 use chrono_tz::Tz;
 use docket_chat::assistant::Builtin;
+use docket_chat::llm::{Llm, LlmConfig};
 use docket_chat::service;
 use docket_chat::store::{StateStore, StoreError, Stored};
 use docket_chat::tools::{Answer, TaskApi};
@@ -16,6 +18,7 @@ use todo_core::routes::Endpoint;
 use todo_core::{Context, handle_as, route_of};
 
 use crate::config::Config;
+use crate::llm_http::WasiHttp;
 
 /// The state store behind Dapr's HTTP API.
 struct DaprStateStore<'a> {
@@ -197,19 +200,28 @@ async fn serve(
                 user_id: &user_id,
                 events: RefCell::new(Vec::new()),
             };
-            let assistant = Builtin {
-                api: &api,
-                now: ctx.now.with_timezone(&tz),
+            let now = ctx.now.with_timezone(&tz);
+            let new_id = todo_core::ids::new_event_id();
+            let answer = if config.llm_base_url.is_empty() {
+                let assistant = Builtin { api: &api, now };
+                service::turn(&store, &assistant, &user_id, chat, new_id, ctx.now).await
+            } else {
+                let llm_config = LlmConfig {
+                    base_url: config.llm_base_url.clone(),
+                    api_key: config.llm_api_key.clone(),
+                    model: config.llm_model.clone(),
+                };
+                let http = WasiHttp {
+                    timeout: Duration::from_secs(config.llm_timeout_secs),
+                };
+                let assistant = Llm {
+                    http: &http,
+                    config: &llm_config,
+                    api: &api,
+                    now,
+                };
+                service::turn(&store, &assistant, &user_id, chat, new_id, ctx.now).await
             };
-            let answer = service::turn(
-                &store,
-                &assistant,
-                &user_id,
-                chat,
-                todo_core::ids::new_event_id(),
-                ctx.now,
-            )
-            .await;
             let events = api.events.into_inner();
             match answer {
                 Ok(answer) => Ok((Response::json(200, &answer), events)),

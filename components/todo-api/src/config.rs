@@ -13,6 +13,11 @@ pub struct Config {
     pub pubsub_name: String,
     /// Dapr state store component holding chat conversations.
     pub statestore_name: String,
+    /// An OpenAI-compatible API for the chat; empty: built-in understanding.
+    pub llm_base_url: String,
+    pub llm_api_key: String,
+    pub llm_model: String,
+    pub llm_timeout_secs: u64,
 }
 
 fn optional(name: &str, default: &str) -> String {
@@ -34,6 +39,10 @@ impl Config {
                 .to_string(),
             pubsub_name: optional("pubsub_name", "pubsub"),
             statestore_name: optional("statestore_name", "statestore"),
+            llm_base_url: optional("llm_base_url", ""),
+            llm_api_key: optional("llm_api_key", ""),
+            llm_model: optional("llm_model", ""),
+            llm_timeout_secs: optional("llm_timeout_secs", "30").parse().unwrap_or(30),
         })
     }
 }

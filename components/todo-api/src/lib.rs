@@ -6,6 +6,7 @@ mod auth;
 mod chat;
 mod config;
 mod database;
+mod llm_http;
 mod publish;
 
 use futures::{SinkExt, StreamExt};

@@ -219,3 +219,108 @@ fn bad_chat_requests_get_precise_errors() {
     );
     assert_eq!(messages(&app, "alice", &id).len(), 2);
 }
+
+mod language_model {
+    use super::*;
+    use support::recording_app::{Recorded, RecordingApp};
+
+    /// An OpenAI-compatible endpoint: asks for `add_task` first, then answers
+    /// with text once the tool's result is in the conversation.
+    fn model(request: &Recorded) -> (u16, &'static str, String) {
+        let body = request.json();
+        let messages = body["messages"].as_array().cloned().unwrap_or_default();
+        let answered = messages.iter().any(|m| m["role"] == "tool");
+        let reply = if answered {
+            json!({"choices": [{"message": {"role": "assistant", "content": "Done: added it."}}]})
+        } else {
+            let arguments = json!({"title": "plan the party", "priority": "High"}).to_string();
+            json!({"choices": [{"message": {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "add_task", "arguments": arguments}}
+            ]}}]})
+        };
+        (200, "application/json", reply.to_string())
+    }
+
+    fn with_model(server: &RecordingApp, timeout_secs: u64) -> Setup {
+        Setup {
+            allowed_hosts: vec![format!("http://127.0.0.1:{}", server.port())],
+            variables: vec![
+                (
+                    "llm_base_url".into(),
+                    format!("http://127.0.0.1:{}/v1", server.port()),
+                ),
+                ("llm_api_key".into(), "sk-local-test".into()),
+                ("llm_model".into(), "test-model".into()),
+                ("llm_timeout_secs".into(), timeout_secs.to_string()),
+            ],
+            ..Setup::default()
+        }
+    }
+
+    #[test]
+    fn the_model_manages_tasks_through_the_tools() {
+        let server = RecordingApp::start(model);
+        let app = TodoApp::start_with(Backend::Sqlite, "chat-llm", with_model(&server, 30));
+        let reply = chat(
+            &app,
+            "alice",
+            json!({"message": "I need to plan the party, it's important"}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let reply = reply.json();
+        assert_eq!(reply["response"], "Done: added it.");
+        assert_eq!(reply["tool_calls"][0]["name"], "add_task");
+        assert_eq!(reply["tool_calls"][0]["ok"], true);
+        let tasks = app
+            .call(Some("alice"), "GET", "/api/alice/tasks", None)
+            .json();
+        assert_eq!(tasks[0]["title"], "plan the party");
+        assert_eq!(tasks[0]["priority"], "High");
+
+        let calls = server.to("/v1/chat/completions");
+        assert_eq!(calls.len(), 2);
+        assert_eq!(
+            calls[0].header("authorization"),
+            Some("Bearer sk-local-test")
+        );
+        assert_eq!(calls[0].json()["model"], "test-model");
+        assert!(calls[0].json()["tools"].as_array().unwrap().len() >= 5);
+        assert_eq!(
+            calls[1].json()["messages"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()["tool_call_id"],
+            "call_1"
+        );
+        // The key is not logged.
+        assert!(!app.docket.logs().contains("sk-local-test"));
+    }
+
+    #[test]
+    fn a_model_that_times_out_or_answers_garbage_is_a_clear_error_and_the_message_is_kept() {
+        let slow = RecordingApp::start(|_| {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            (200, "application/json", "{}".to_string())
+        });
+        let app = TodoApp::start_with(Backend::Sqlite, "chat-slow", with_model(&slow, 1));
+        let reply = chat(&app, "alice", json!({"message": "are you there?"}));
+        assert_eq!(reply.status, 504, "{}", reply.body);
+        let id = reply.json()["conversation_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(messages(&app, "alice", &id), ["are you there?"]);
+
+        let garbage = RecordingApp::start(|_| (200, "text/html", "<html>oops</html>".to_string()));
+        let app = TodoApp::start_with(Backend::Sqlite, "chat-garbage", with_model(&garbage, 5));
+        let reply = chat(&app, "alice", json!({"message": "hello"}));
+        assert_eq!(reply.status, 502, "{}", reply.body);
+        assert!(
+            reply.json()["detail"]
+                .as_str()
+                .unwrap()
+                .contains("not JSON")
+        );
+    }
+}
