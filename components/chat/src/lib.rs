@@ -5,6 +5,7 @@
 pub mod assistant;
 pub mod history;
 pub mod llm;
+pub mod mcp;
 pub mod service;
 pub mod store;
 pub mod tools;

@@ -152,6 +152,30 @@ fn timezone(name: Option<&str>) -> Result<Tz, ApiError> {
     }
 }
 
+/// `POST /api/{user_id}/mcp`: JSON only, answered as JSON (or 202).
+fn mcp(api: &ToolApi, request: &Request) -> Result<Response, ApiError> {
+    let content_type = request.header("content-type").unwrap_or_default();
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/json")
+    {
+        return Err(ApiError::new(
+            415,
+            "Unsupported Media Type",
+            "MCP messages are application/json",
+        ));
+    }
+    let reply = docket_chat::mcp::handle(api, env!("CARGO_PKG_VERSION"), &request.body);
+    Ok(match reply.body {
+        Some(body) => Response::json(reply.status, &body),
+        None => Response {
+            status: reply.status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        },
+    })
+}
+
 /// Serves a chat route; returns the response and the events to publish.
 pub async fn handle(
     config: &Config,
@@ -184,6 +208,14 @@ async fn serve(
     let store = DaprStateStore { config };
     let conversation = params.conversation_id.as_deref().unwrap_or_default();
     match route.endpoint {
+        Endpoint::Mcp => {
+            let api = ToolApi {
+                ctx,
+                user_id: &user_id,
+                events: RefCell::new(Vec::new()),
+            };
+            Ok((mcp(&api, request)?, api.events.into_inner()))
+        }
         Endpoint::ReadConversation => Ok((
             service::read(&store, &user_id, conversation).await?,
             Vec::new(),

@@ -147,13 +147,14 @@ fn dispatch(ctx: &Context, request: &Request, caller: Caller) -> Result<Reply, A
         Endpoint::DisableRecurring => recurring::set_enabled(ctx, user, id()?, false),
         Endpoint::PreviewRecurring => recurring::preview(ctx, user, id()?, request),
         // The component routes these to the chat before calling here.
-        Endpoint::Chat | Endpoint::ReadConversation | Endpoint::ForgetConversation => {
-            Err(ApiError::new(
-                501,
-                "Not Implemented",
-                "the chat is not served by this handler",
-            ))
-        }
+        Endpoint::Chat
+        | Endpoint::ReadConversation
+        | Endpoint::ForgetConversation
+        | Endpoint::Mcp => Err(ApiError::new(
+            501,
+            "Not Implemented",
+            "the chat is not served by this handler",
+        )),
     }
 }
 

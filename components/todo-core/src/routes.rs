@@ -33,14 +33,16 @@ pub enum Endpoint {
     Chat,
     ReadConversation,
     ForgetConversation,
+    Mcp,
 }
 
 impl Endpoint {
-    /// Served by the chat (`docket-chat`), which needs the state store.
+    /// Served by the assistant (`docket-chat`): the chat, its history and
+    /// the MCP server.
     pub fn is_chat(self) -> bool {
         matches!(
             self,
-            Self::Chat | Self::ReadConversation | Self::ForgetConversation
+            Self::Chat | Self::ReadConversation | Self::ForgetConversation | Self::Mcp
         )
     }
 }
@@ -111,6 +113,8 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/{user_id}/chat", E::Chat, Owner),
     route("GET", "/api/{user_id}/chat/{conversation_id}", E::ReadConversation, Owner),
     route("DELETE", "/api/{user_id}/chat/{conversation_id}", E::ForgetConversation, Owner),
+    // The assistant's tools for MCP clients (Streamable HTTP, JSON responses).
+    route("POST", "/api/{user_id}/mcp", E::Mcp, Owner),
 ];
 
 /// The parameters a path matched with.

@@ -324,3 +324,104 @@ mod language_model {
         );
     }
 }
+
+/// An MCP client session over HTTP with the user's token: initialize, the
+/// initialized notification, tools/list, tools/call.
+#[test]
+fn an_mcp_client_manages_tasks_with_the_users_token() {
+    let app = TodoApp::start(Backend::Sqlite, "mcp");
+    let rpc = |user: &str, message: Value| {
+        let token = format!("Bearer {}", app.token(user));
+        app.docket.request(
+            "POST",
+            &format!("/api/{user}/mcp"),
+            &[
+                ("authorization", token.as_str()),
+                ("content-type", "application/json"),
+                ("accept", "application/json, text/event-stream"),
+            ],
+            &message.to_string(),
+        )
+    };
+    let init = rpc(
+        "alice",
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "it", "version": "1"}}}),
+    );
+    assert_eq!(init.status, 200, "{}", init.body);
+    assert_eq!(init.json()["result"]["protocolVersion"], "2025-06-18");
+    let notified = rpc(
+        "alice",
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    );
+    assert_eq!(notified.status, 202);
+    assert!(notified.body.is_empty());
+
+    let tools = rpc(
+        "alice",
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+    )
+    .json();
+    assert!(
+        tools["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "list_tasks")
+    );
+    let added = rpc(
+        "alice",
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "add_task", "arguments": {"title": "via MCP", "tags": ["mcp"]}}}),
+    )
+    .json();
+    assert_eq!(added["result"]["isError"], false, "{added}");
+    let id = added["result"]["structuredContent"]["result"]["id"]
+        .as_i64()
+        .unwrap();
+    let task = app
+        .call(
+            Some("alice"),
+            "GET",
+            &format!("/api/alice/tasks/{id}"),
+            None,
+        )
+        .json();
+    assert_eq!(task["tags"][0]["name"], "mcp");
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM event_outbox WHERE event_type = 'task.created'"),
+        1
+    );
+
+    // Another user's session cannot touch it; a token for the wrong path is refused.
+    let foreign = rpc(
+        "bob",
+        json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+        "params": {"name": "complete_task", "arguments": {"task_id": id}}}),
+    )
+    .json();
+    assert_eq!(foreign["result"]["isError"], true);
+    let token = format!("Bearer {}", app.token("bob"));
+    let wrong_path = app.docket.request(
+        "POST",
+        "/api/alice/mcp",
+        &[
+            ("authorization", token.as_str()),
+            ("content-type", "application/json"),
+        ],
+        "{}",
+    );
+    assert_eq!(wrong_path.status, 403);
+    let stream = app.call(Some("alice"), "GET", "/api/alice/mcp", None);
+    assert_eq!(stream.status, 405);
+    let not_json = app.docket.request(
+        "POST",
+        "/api/alice/mcp",
+        &[
+            ("authorization", &format!("Bearer {}", app.token("alice"))),
+            ("content-type", "text/plain"),
+        ],
+        "hi",
+    );
+    assert_eq!(not_json.status, 415);
+}
