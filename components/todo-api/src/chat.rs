@@ -184,18 +184,7 @@ pub async fn handle(
 ) -> (Response, Vec<PendingEvent>) {
     match serve(config, ctx, request).await {
         Ok(outcome) => outcome,
-        Err(error) => {
-            if error.status >= 500 {
-                eprintln!(
-                    "{} {}: {} ({})",
-                    request.method,
-                    request.path,
-                    error.detail,
-                    error.cause.as_deref().unwrap_or("no further cause")
-                );
-            }
-            (error.into_response(), Vec::new())
-        }
+        Err(error) => (error.into_logged_response(request), Vec::new()),
     }
 }
 

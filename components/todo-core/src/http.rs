@@ -161,6 +161,21 @@ impl ApiError {
         self
     }
 
+    /// [`Self::into_response`], logging server-side failures with their
+    /// cause first (the component's stderr is the service log).
+    pub fn into_logged_response(self, request: &Request) -> Response {
+        if self.status >= 500 {
+            eprintln!(
+                "{} {}: {} ({})",
+                request.method,
+                request.path,
+                self.detail,
+                self.cause.as_deref().unwrap_or("no further cause")
+            );
+        }
+        self.into_response()
+    }
+
     pub fn into_response(self) -> Response {
         let mut body = json!({
             "type": "about:blank",

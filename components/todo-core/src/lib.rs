@@ -67,19 +67,7 @@ pub fn handle_as(ctx: &Context, user_id: &str, request: &Request) -> Reply {
 fn respond(ctx: &Context, request: &Request, caller: Caller) -> Reply {
     match dispatch(ctx, request, caller) {
         Ok(reply) => reply,
-        Err(error) => {
-            if error.status >= 500 {
-                // The component's stderr is the service log.
-                eprintln!(
-                    "{} {}: {} ({})",
-                    request.method,
-                    request.path,
-                    error.detail,
-                    error.cause.as_deref().unwrap_or("no further cause")
-                );
-            }
-            error.into_response().into()
-        }
+        Err(error) => error.into_logged_response(request).into(),
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::Context;
 use crate::http::{ApiError, Reply, Request, Response};
 use crate::input::{self, double_option, json_body, parse_int, query_pairs};
-use crate::sql::{Db, DbError, Param, Row, rows_for_ids, transaction};
+use crate::sql::{Db, DbError, Param, Row, insert_tag_links, rows_for_ids, transaction};
 use crate::tags::owned_tag_ids;
 use crate::tasks::{MAX_DESCRIPTION_CHARS, MAX_TAGS_PER_TASK, MAX_TITLE_CHARS, parse_priority};
 use crate::time::format_timestamp;
@@ -174,17 +174,13 @@ fn replace_tag_ids(db: &dyn Db, template_id: i64, tag_ids: &[i64]) -> Result<(),
             .sql("DELETE FROM recurring_task_tags WHERE recurring_task_id = ")
             .bind(Param::Int(template_id)),
     )?;
-    for tag_id in tag_ids {
-        db.execute(
-            &db.q()
-                .sql("INSERT INTO recurring_task_tags (recurring_task_id, tag_id) VALUES (")
-                .bind(Param::Int(template_id))
-                .sql(", ")
-                .bind(Param::Int(*tag_id))
-                .sql(")"),
-        )?;
-    }
-    Ok(())
+    insert_tag_links(
+        db,
+        "recurring_task_tags",
+        "recurring_task_id",
+        template_id,
+        tag_ids,
+    )
 }
 
 /// The spec's columns, in the order of [`SPEC_COLUMNS`].

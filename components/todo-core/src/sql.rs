@@ -314,6 +314,29 @@ pub fn rows_for_ids(
     db.query(&query)
 }
 
+/// Inserts `(owner, tag)` rows into a link table such as `task_tags`.
+pub fn insert_tag_links(
+    db: &dyn Db,
+    table: &'static str,
+    owner_column: &'static str,
+    owner_id: i64,
+    tag_ids: &[i64],
+) -> Result<(), DbError> {
+    for tag_id in tag_ids {
+        db.execute(
+            &db.q()
+                .sql(&format!(
+                    "INSERT INTO {table} ({owner_column}, tag_id) VALUES ("
+                ))
+                .bind(Param::Int(owner_id))
+                .sql(", ")
+                .bind(Param::Int(*tag_id))
+                .sql(") ON CONFLICT DO NOTHING"),
+        )?;
+    }
+    Ok(())
+}
+
 /// Runs `work` in a transaction: commits when it returns `Ok`, rolls back
 /// otherwise (including on a failed commit), so a connection never goes back
 /// to a pool with a transaction open.

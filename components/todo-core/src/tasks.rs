@@ -9,7 +9,7 @@ use crate::Context;
 use crate::http::{ApiError, Reply, Request, Response};
 use crate::input::{self, double_option, json_body};
 use crate::outbox::record_task_event;
-use crate::sql::{Db, Dialect, Param, Query, Row, rows_for_ids, transaction};
+use crate::sql::{Db, Dialect, Param, Query, Row, insert_tag_links, rows_for_ids, transaction};
 use crate::tags::owned_tag_ids;
 use crate::users::ensure_user;
 
@@ -182,17 +182,13 @@ fn replace_tags(db: &dyn Db, task_id: i64, tag_ids: &[i64]) -> Result<(), ApiErr
 }
 
 fn insert_tags(db: &dyn Db, task_id: i64, tag_ids: &[i64]) -> Result<(), ApiError> {
-    for tag_id in tag_ids {
-        db.execute(
-            &db.q()
-                .sql("INSERT INTO task_tags (task_id, tag_id) VALUES (")
-                .bind(Param::Int(task_id))
-                .sql(", ")
-                .bind(Param::Int(*tag_id))
-                .sql(") ON CONFLICT DO NOTHING"),
-        )?;
-    }
-    Ok(())
+    Ok(insert_tag_links(
+        db,
+        "task_tags",
+        "task_id",
+        task_id,
+        tag_ids,
+    )?)
 }
 
 fn unique_tag_ids(mut ids: Vec<i64>) -> Result<Vec<i64>, ApiError> {
