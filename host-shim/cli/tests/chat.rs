@@ -101,6 +101,38 @@ fn a_conversation_acts_on_tasks_and_survives_a_restart() {
     );
 }
 
+/// Turns sent at once to one conversation: each re-reads and appends when
+/// another saved first, so every message is kept (on the real sidecar's
+/// ETags, over Redis).
+#[test]
+fn concurrent_turns_on_one_conversation_lose_no_message() {
+    let redis = Redis::start();
+    let app = TodoApp::start_with(Backend::Sqlite, "chat-race", on_redis(&redis));
+    let id = chat(&app, "alice", json!({"message": "help"})).json()["conversation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let turns: Vec<_> = (0..10)
+            .map(|i| {
+                let body = json!({"conversation_id": id, "message": format!("message {i}")});
+                let app = &app;
+                scope.spawn(move || chat(app, "alice", body).status)
+            })
+            .collect();
+        turns.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let kept = messages(&app, "alice", &id);
+    assert_eq!(kept.len(), 2 + 2 * 10, "{kept:?}");
+    for i in 0..10 {
+        assert!(
+            kept.contains(&format!("message {i}")),
+            "message {i} was lost"
+        );
+    }
+}
+
 #[test]
 fn two_instances_on_one_redis_share_the_conversation() {
     let redis = Redis::start();
