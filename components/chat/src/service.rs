@@ -16,8 +16,10 @@ use crate::store::{StateStore, StoreError};
 
 /// Longest message accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
-/// Writes retried when another turn wrote the conversation in between.
-const SAVE_ATTEMPTS: usize = 8;
+/// Writes retried when another turn wrote the conversation in between. Each
+/// conflict means some other turn's write succeeded, so a turn racing N others
+/// needs at most N + 1 attempts; this bounds the work at a generous N.
+const SAVE_ATTEMPTS: usize = 64;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
