@@ -47,6 +47,11 @@ impl Response {
         }
     }
 
+    /// JSON with an `ETag` of the resource's version (for `If-Match`).
+    pub fn versioned(status: u16, body: &impl Serialize, version: i64) -> Self {
+        Self::json(status, body).with_header("etag", format!("\"{version}\""))
+    }
+
     pub fn no_content() -> Self {
         Self {
             status: 204,

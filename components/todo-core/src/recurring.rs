@@ -13,7 +13,7 @@ use crate::http::{ApiError, Reply, Request, Response};
 use crate::input::{self, double_option, json_body, parse_int, query_pairs};
 use crate::sql::{Db, DbError, Param, Row, insert_tag_links, rows_for_ids, transaction};
 use crate::tags::owned_tag_ids;
-use crate::tasks::{MAX_DESCRIPTION_CHARS, MAX_TAGS_PER_TASK, MAX_TITLE_CHARS, parse_priority};
+use crate::tasks::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, parse_priority, unique_tag_ids};
 use crate::time::format_timestamp;
 use crate::users::ensure_user;
 
@@ -153,19 +153,7 @@ pub fn load(db: &dyn Db, user_id: &str, id: i64) -> Result<RecurringTask, ApiErr
 }
 
 fn template_response(status: u16, template: &RecurringTask) -> Response {
-    Response::json(status, template).with_header("etag", format!("\"{}\"", template.version))
-}
-
-fn unique_tag_ids(mut ids: Vec<i64>) -> Result<Vec<i64>, ApiError> {
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.len() > MAX_TAGS_PER_TASK {
-        return Err(ApiError::invalid(
-            "tag_ids",
-            format!("at most {MAX_TAGS_PER_TASK} tags"),
-        ));
-    }
-    Ok(ids)
+    Response::versioned(status, template, template.version)
 }
 
 fn replace_tag_ids(db: &dyn Db, template_id: i64, tag_ids: &[i64]) -> Result<(), DbError> {

@@ -147,7 +147,7 @@ fn select_task(db: &dyn Db, user_id: &str, id: i64, suffix: &str) -> Result<Task
 }
 
 fn task_response(status: u16, task: &Task) -> Response {
-    Response::json(status, task).with_header("etag", format!("\"{}\"", task.version))
+    Response::versioned(status, task, task.version)
 }
 
 /// `If-Match: "3"` (or `3`, or `*`): the version the client last saw.
@@ -191,13 +191,14 @@ fn insert_tags(db: &dyn Db, task_id: i64, tag_ids: &[i64]) -> Result<(), ApiErro
     )?)
 }
 
-fn unique_tag_ids(mut ids: Vec<i64>) -> Result<Vec<i64>, ApiError> {
+/// Tag ids without repeats, at most [`MAX_TAGS_PER_TASK`] of them.
+pub(crate) fn unique_tag_ids(mut ids: Vec<i64>) -> Result<Vec<i64>, ApiError> {
     ids.sort_unstable();
     ids.dedup();
     if ids.len() > MAX_TAGS_PER_TASK {
         return Err(ApiError::invalid(
             "tag_ids",
-            format!("a task has at most {MAX_TAGS_PER_TASK} tags"),
+            format!("at most {MAX_TAGS_PER_TASK} tags"),
         ));
     }
     Ok(ids)
