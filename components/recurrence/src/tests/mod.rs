@@ -4,6 +4,7 @@ mod calendar;
 mod cron;
 mod dst;
 mod performance;
+mod properties;
 mod validation;
 
 use chrono::{DateTime, Utc, Weekday};
