@@ -3,10 +3,14 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use docket_events::TaskEventType;
+
 use crate::Context;
 use crate::http::{ApiError, Reply, Request, Response};
 use crate::input::{self, json_body};
+use crate::outbox::record_task_event;
 use crate::sql::{Db, DbError, Param, Row, transaction};
+use crate::tasks::load_task;
 use crate::users::ensure_user;
 
 pub const MAX_TAG_NAME_CHARS: usize = 50;
@@ -142,8 +146,47 @@ pub fn update(ctx: &Context, user_id: &str, id: i64, request: &Request) -> Resul
     Ok(Response::json(200, &tag).into())
 }
 
+/// Deletes a tag; each task that carried it changes (a new version) and
+/// gets a `task.updated` event naming `tags`.
 pub fn delete(ctx: &Context, user_id: &str, id: i64) -> Result<Reply, ApiError> {
-    crate::owned::delete(ctx.db, "tags", "tag", user_id, id)
+    let events = transaction(ctx.db, |db| {
+        let tagged: Vec<i64> = db
+            .query(
+                &db.q()
+                    .sql("SELECT tt.task_id FROM task_tags tt JOIN tags g ON g.id = tt.tag_id WHERE g.id = ")
+                    .bind(Param::Int(id))
+                    .sql(" AND g.user_id = ")
+                    .bind(Param::from(user_id))
+                    .sql(" ORDER BY tt.task_id"),
+            )?
+            .iter()
+            .map(|row| row.int(0))
+            .collect::<Result<_, _>>()?;
+        crate::owned::delete(db, "tags", "tag", user_id, id)?;
+        let mut events = Vec::with_capacity(tagged.len());
+        for task_id in tagged {
+            db.execute(
+                &db.q()
+                    .sql("UPDATE tasks SET version = version + 1, updated_at = ")
+                    .bind(Param::Timestamp(ctx.now))
+                    .sql(" WHERE id = ")
+                    .bind(Param::Int(task_id)),
+            )?;
+            let task = load_task(db, user_id, task_id)?;
+            events.push(record_task_event(
+                db,
+                ctx.now,
+                TaskEventType::Updated,
+                &task,
+                vec!["tags".into()],
+            )?);
+        }
+        Ok::<_, ApiError>(events)
+    })?;
+    Ok(Reply {
+        response: Response::no_content(),
+        events,
+    })
 }
 
 /// Checks that every id in `ids` is one of the user's tags (422 otherwise,

@@ -340,6 +340,14 @@ fn tags_attach_detach_and_belong_to_their_user() {
     );
     assert_eq!(foreign.status, 404);
 
+    let before = api
+        .call(
+            Some("alice"),
+            "GET",
+            &format!("/api/alice/tasks/{id}"),
+            None,
+        )
+        .body;
     let deleted = api.call(
         Some("alice"),
         "DELETE",
@@ -347,6 +355,22 @@ fn tags_attach_detach_and_belong_to_their_user() {
         None,
     );
     assert_eq!(deleted.status, 204);
+    // The task it was on changed: a new version and a task.updated event.
+    assert_eq!(deleted.reply.events.len(), 1);
+    let envelope: serde_json::Value =
+        serde_json::from_str(&deleted.reply.events[0].envelope).unwrap();
+    assert_eq!(envelope["type"], "task.updated");
+    assert_eq!(envelope["data"]["changed_fields"], json!(["tags"]));
+    assert_eq!(envelope["data"]["task_data"]["tags"], json!([]));
+    let after = api
+        .call(
+            Some("alice"),
+            "GET",
+            &format!("/api/alice/tasks/{id}"),
+            None,
+        )
+        .body;
+    assert_eq!(after["version"], before["version"].as_i64().unwrap() + 1);
     let task = api.call(
         Some("alice"),
         "GET",
