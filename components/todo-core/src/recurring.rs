@@ -13,7 +13,9 @@ use crate::http::{ApiError, Reply, Request, Response};
 use crate::input::{self, double_option, json_body, parse_int, query_pairs};
 use crate::sql::{Db, DbError, Param, Row, insert_tag_links, rows_for_ids, transaction};
 use crate::tags::owned_tag_ids;
-use crate::tasks::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, parse_priority, unique_tag_ids};
+use crate::tasks::{
+    MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, new_task_basics, parse_priority, unique_tag_ids,
+};
 use crate::time::format_timestamp;
 use crate::users::ensure_user;
 
@@ -241,14 +243,8 @@ pub fn get(ctx: &Context, user_id: &str, id: i64) -> Result<Reply, ApiError> {
 
 pub fn create(ctx: &Context, user_id: &str, request: &Request) -> Result<Reply, ApiError> {
     let body: NewTemplate = json_body(request)?;
-    let title = input::line("title", &body.title, MAX_TITLE_CHARS)?;
-    let description = input::text("description", &body.description, MAX_DESCRIPTION_CHARS)?;
-    let priority = body
-        .priority
-        .as_deref()
-        .map(parse_priority)
-        .transpose()?
-        .unwrap_or(Priority::Medium);
+    let (title, description, priority) =
+        new_task_basics(&body.title, &body.description, body.priority.as_deref())?;
     let tag_ids = unique_tag_ids(body.tag_ids)?;
     let rule = parse_recurrence(&body.recurrence)?;
     let enabled = body.enabled.unwrap_or(true);

@@ -204,16 +204,26 @@ pub(crate) fn unique_tag_ids(mut ids: Vec<i64>) -> Result<Vec<i64>, ApiError> {
     Ok(ids)
 }
 
-pub fn create(ctx: &Context, user_id: &str, request: &Request) -> Result<Reply, ApiError> {
-    let body: NewTask = json_body(request)?;
-    let title = input::line("title", &body.title, MAX_TITLE_CHARS)?;
-    let description = input::text("description", &body.description, MAX_DESCRIPTION_CHARS)?;
-    let priority = body
-        .priority
-        .as_deref()
+/// The title, description and priority (default Medium) of a new task or
+/// template, checked.
+pub(crate) fn new_task_basics(
+    title: &str,
+    description: &str,
+    priority: Option<&str>,
+) -> Result<(String, String, Priority), ApiError> {
+    let title = input::line("title", title, MAX_TITLE_CHARS)?;
+    let description = input::text("description", description, MAX_DESCRIPTION_CHARS)?;
+    let priority = priority
         .map(parse_priority)
         .transpose()?
         .unwrap_or(Priority::Medium);
+    Ok((title, description, priority))
+}
+
+pub fn create(ctx: &Context, user_id: &str, request: &Request) -> Result<Reply, ApiError> {
+    let body: NewTask = json_body(request)?;
+    let (title, description, priority) =
+        new_task_basics(&body.title, &body.description, body.priority.as_deref())?;
     let due_at = input::opt_timestamp("due_at", body.due_at.as_deref())?;
     let remind_at = input::opt_timestamp("remind_at", body.remind_at.as_deref())?;
     check_reminder(due_at, remind_at)?;
