@@ -7,7 +7,7 @@ pub mod history;
 pub mod llm;
 pub mod mcp;
 pub mod service;
-pub mod store;
+pub use docket_state as store;
 pub mod tools;
 pub mod understand;
 pub mod when;

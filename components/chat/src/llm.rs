@@ -2,12 +2,11 @@
 //! tools are offered as functions, the model's tool calls run against the
 //! user's tasks, and their results go back until the model answers.
 
-use std::future::Future;
-
 use chrono::DateTime;
 use chrono_tz::Tz;
+use docket_http::{ApiError, Outgoing};
+pub use docket_http::{HttpClient as Http, HttpFailure};
 use serde_json::{Value, json};
-use todo_core::http::ApiError;
 
 use crate::assistant::Turn;
 use crate::history::{Message, Role};
@@ -25,23 +24,6 @@ pub struct LlmConfig {
     pub base_url: String,
     pub api_key: String,
     pub model: String,
-}
-
-/// How the model's endpoint answered at the HTTP level.
-#[derive(Debug)]
-pub enum HttpFailure {
-    Timeout,
-    Unreachable(String),
-}
-
-/// POSTs JSON and returns the status and body.
-pub trait Http {
-    fn post_json(
-        &self,
-        url: &str,
-        bearer: &str,
-        body: &Value,
-    ) -> impl Future<Output = Result<(u16, Vec<u8>), HttpFailure>>;
 }
 
 pub struct Llm<'a, H> {
@@ -97,9 +79,12 @@ impl<H: Http> Llm<'_, H> {
             "tools": tool_definitions(),
             "tool_choice": "auto",
         });
-        let (status, bytes) = self
+        let request = Outgoing::post(url)
+            .with_header("authorization", format!("Bearer {}", self.config.api_key))
+            .with_json(&body);
+        let response = self
             .http
-            .post_json(&url, &self.config.api_key, &body)
+            .send(&request)
             .await
             .map_err(|failure| match failure {
                 HttpFailure::Timeout => ApiError::new(
@@ -111,6 +96,7 @@ impl<H: Http> Llm<'_, H> {
                     bad_gateway("the language model could not be reached").cause(cause)
                 }
             })?;
+        let (status, bytes) = (response.status, response.body);
         if !(200..300).contains(&status) {
             return Err(
                 bad_gateway(format!("the language model answered {status}")).cause(

@@ -66,6 +66,16 @@ impl StateStore for MemoryStore {
         Ok(())
     }
 
+    async fn create(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.check()?;
+        let mut items = self.items.borrow_mut();
+        if items.contains_key(key) {
+            return Err(StoreError::Conflict);
+        }
+        items.insert(key.to_string(), (value.to_vec(), 1));
+        Ok(())
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.check()?;
         self.items.borrow_mut().remove(key);

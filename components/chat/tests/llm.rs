@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use common::{Api, now};
 use docket_chat::llm::{Http, HttpFailure, Llm, LlmConfig};
 use docket_chat::service::Assistant;
+use docket_http::{Outgoing, Response};
 use futures::executor::block_on;
 use serde_json::{Value, json};
 
@@ -29,16 +30,20 @@ impl Script {
 }
 
 impl Http for Script {
-    async fn post_json(
-        &self,
-        url: &str,
-        bearer: &str,
-        body: &Value,
-    ) -> Result<(u16, Vec<u8>), HttpFailure> {
-        self.requests
-            .borrow_mut()
-            .push((url.into(), bearer.into(), body.clone()));
-        self.replies.borrow_mut().pop().expect("a scripted reply")
+    async fn send(&self, request: &Outgoing) -> Result<Response, HttpFailure> {
+        let bearer = request.header("authorization").unwrap_or_default();
+        let body: Value = serde_json::from_slice(&request.body).expect("a JSON request");
+        self.requests.borrow_mut().push((
+            request.url.clone(),
+            bearer.trim_start_matches("Bearer ").into(),
+            body,
+        ));
+        let (status, body) = self.replies.borrow_mut().pop().expect("a scripted reply")?;
+        Ok(Response {
+            status,
+            headers: Vec::new(),
+            body,
+        })
     }
 }
 

@@ -146,7 +146,7 @@ pub struct ReminderEvent {
 }
 
 /// The CloudEvent `type` of a reminder.
-pub const REMINDER_EVENT_TYPE: &str = "reminder.due";
+pub const REMINDER_EVENT_TYPE: &str = "task.due";
 
 /// The JSON Schema of [`TaskEvent`].
 pub fn task_event_schema() -> serde_json::Value {

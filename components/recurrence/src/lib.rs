@@ -22,6 +22,7 @@
 //! ]);
 //! ```
 
+mod cron_expr;
 mod error;
 mod rule;
 mod weekdays;
@@ -101,7 +102,8 @@ pub struct RecurrenceSpec {
     /// Local wall clock time "HH:MM" (24h), default "09:00"; ignored for cron.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_of_day: Option<String>,
-    /// Cron expression (5 fields, or 6 with leading seconds); cron only.
+    /// Cron expression (5 fields, 6 with leading seconds, or an `@` macro
+    /// such as `@daily`); cron only. Semantics on [`Recurrence`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cron: Option<String>,
     /// IANA zone name the rule is evaluated in, e.g. "America/New_York".

@@ -3,13 +3,12 @@
 use std::str::FromStr;
 
 use chrono::{
-    DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta,
-    TimeZone, Utc, Weekday,
+    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeDelta, TimeZone, Utc, Weekday,
 };
 use chrono_tz::Tz;
-use croner::Cron;
-use croner::parser::{CronParser, Seconds, Year};
 
+use crate::cron_expr::CronExpr;
 use crate::{DEFAULT_TIME_OF_DAY, PatternKind, RecurrenceError, RecurrenceSpec, WeekdaySet};
 
 /// Largest accepted `every_n`; keeps period arithmetic far from overflow.
@@ -24,9 +23,14 @@ pub const CRON_LOOKAHEAD_YEARS: i64 = 9;
 /// next), so the answer lies within the first few aligned periods.
 const MAX_PERIODS_PER_SEARCH: usize = 8;
 
-/// Cron answers that fall before `starts_at` (sub-second starts) are
-/// stepped past this many times at most.
-const MAX_CRON_RETRIES: usize = 4;
+/// Wall clock matches one cron search looks at, at most. Away from a DST
+/// change one or two decide; near one, the matches of up to a day (Samoa
+/// skipped one) may need sorting by instant.
+const MAX_CRON_CANDIDATES: usize = 100_000;
+
+/// Further than any DST change moves the wall clock (Samoa skipped a day):
+/// offset changes within this distance of an instant are looked for.
+const OFFSET_WINDOW: TimeDelta = TimeDelta::hours(25);
 
 /// A validated recurrence rule.
 ///
@@ -38,6 +42,23 @@ const MAX_CRON_RETRIES: usize = 4;
 ///   local time inside a spring-forward gap moves forward by the gap's length
 ///   (02:30 → 03:30 in New York); an ambiguous fall-back time uses the
 ///   earlier instant (the first 01:30).
+/// - Cron expressions (standard 5-field Unix syntax, or 6 with leading
+///   seconds, or `@daily` and the like; no `L`, `W`, `#` or year field)
+///   match the local wall clock in `timezone`. Day of week 0 and 7 are
+///   Sunday; names (`mon-fri`, `JAN`) are 3 letters, in any case. When both
+///   day of month and day of week are restricted (neither starts with `*`),
+///   a day matching either fires, as in Vixie cron: `0 9 1,15 * 5` is the
+///   1st, the 15th and every Friday. Day 31 fires only in months that have
+///   it (the monthly pattern clamps instead).
+/// - Across DST changes cron tells jobs apart as Vixie cron does. A
+///   *fixed-time* job (none of its minute, hour and seconds fields starts
+///   with `*`, e.g. `30 2 * * *`) fires once per matching wall clock time,
+///   resolved like a calendar time: in a spring-forward gap it moves forward
+///   by the gap's length (02:30 → 03:30 EDT; Vixie would run it at 03:00),
+///   in a fall-back overlap it fires once, at the earlier instant. A
+///   *wildcard* job (`*/15 * * * *`, `0 * * * *`, `@hourly`) fires at every
+///   instant whose local time matches: not in the skipped hour, and in both
+///   passes of a repeated hour, so it keeps its real-time rhythm.
 /// - Periods count from `starts_at`'s *local* day, week (Monday-based) or
 ///   month, even when that period's slot lies before `starts_at`: a rule
 ///   "every 3 days at 09:00" that starts Jan 1 at 10:00 first fires Jan 4.
@@ -55,7 +76,7 @@ enum Schedule {
         every: i64,
         calendar: Calendar,
     },
-    Cron(Box<Cron>),
+    Cron(CronExpr),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -174,31 +195,22 @@ impl Recurrence {
             ],
         )?;
         let expr = spec.cron.as_deref().ok_or(RecurrenceError::MissingCron)?;
-        let cron = CronParser::builder()
-            .seconds(Seconds::Optional)
-            .year(Year::Disallowed)
-            .build()
-            .parse(expr)
-            .map_err(|e| RecurrenceError::InvalidCron {
-                expr: expr.to_owned(),
-                reason: e.to_string(),
-            })?;
-        let start = spec.starts_at.with_timezone(&tz);
-        if local_naive(&tz, spec.starts_at).is_none() {
-            return Err(RecurrenceError::CronNeverFires(expr.to_owned()));
-        }
+        let cron = CronExpr::parse(expr).map_err(|reason| RecurrenceError::InvalidCron {
+            expr: expr.to_owned(),
+            reason,
+        })?;
         let horizon = spec
             .starts_at
             .checked_add_signed(TimeDelta::days(366 * CRON_LOOKAHEAD_YEARS))
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        match cron.find_next_occurrence(&start, true) {
-            Ok(first) if first.with_timezone(&Utc) <= horizon => {}
+        match next_cron(&tz, &cron, spec.starts_at, true) {
+            Some(first) if first <= horizon => {}
             _ => return Err(RecurrenceError::CronNeverFires(expr.to_owned())),
         }
         Ok(Self {
             spec: spec.clone(),
             tz,
-            schedule: Schedule::Cron(Box::new(cron)),
+            schedule: Schedule::Cron(cron),
         })
     }
 
@@ -270,7 +282,7 @@ impl Recurrence {
                 every,
                 calendar,
             } => self.search_calendar(*time, *every, calendar, from, inclusive),
-            Schedule::Cron(cron) => self.search_cron(cron, from, inclusive),
+            Schedule::Cron(cron) => next_cron(&self.tz, cron, from, inclusive),
         }?;
         match self.spec.ends_at {
             Some(end) if found > end => None,
@@ -311,37 +323,119 @@ impl Recurrence {
         }
         None
     }
+}
 
-    /// Cron is evaluated on the wall clock of the template's zone by
-    /// `croner`. Its DST rules differ slightly from the calendar patterns':
-    /// a fixed-time job whose time falls in a spring-forward gap fires at the
-    /// first instant after the gap (02:30 → 03:00), and in a fall-back
-    /// overlap a fixed-time job fires once, at the earlier instant, while an
-    /// interval job (`*/15 * * * *`) fires in both halves.
-    fn search_cron(
-        &self,
-        cron: &Cron,
-        from: DateTime<Utc>,
-        inclusive: bool,
-    ) -> Option<DateTime<Utc>> {
-        let mut start = from.with_timezone(&self.tz);
-        let mut inclusive = inclusive;
-        for _ in 0..MAX_CRON_RETRIES {
-            // croner reads the local wall clock, which chrono panics on
-            // beyond its date range.
-            local_naive(&self.tz, start.with_timezone(&Utc))?;
-            let found = cron.find_next_occurrence(&start, inclusive).ok()?;
-            let at = found.with_timezone(&Utc);
-            // croner works in whole seconds; a sub-second bound can yield a
-            // match just before it.
-            if at > from || (inclusive && at == from) {
-                return Some(at);
-            }
-            start = found;
-            inclusive = false;
+/// The first instant at or after `from` (`inclusive`) or strictly after it
+/// at which `cron` fires in `tz`, by the DST rules documented on
+/// [`Recurrence`].
+///
+/// The `cron` crate answers on a clock without DST (wall clock times read as
+/// UTC): its own zone handling skips gap times and reports both instants of
+/// an ambiguous one, for every kind of job. Wall clock matches are mapped to
+/// instants here; as that mapping is not monotonic next to a DST change, the
+/// matches are read from the lowest wall clock time that can still map past
+/// `from` until none can beat the best instant found.
+fn next_cron(
+    tz: &Tz,
+    cron: &CronExpr,
+    from: DateTime<Utc>,
+    inclusive: bool,
+) -> Option<DateTime<Utc>> {
+    let passes = |t: DateTime<Utc>| if inclusive { t >= from } else { t > from };
+    let mut wall = from
+        .naive_utc()
+        .checked_add_offset(lowest_offset_reaching(tz, from)?)?
+        .checked_sub_signed(TimeDelta::nanoseconds(1))?;
+    let mut best: Option<(DateTime<Utc>, NaiveDateTime)> = None;
+    for _ in 0..MAX_CRON_CANDIDATES {
+        // Matches are whole seconds, so the next one is at least a second on.
+        let Some(soonest_next) = wall.checked_add_signed(TimeDelta::seconds(1)) else {
+            break;
+        };
+        if best.is_some_and(|(_, stop)| soonest_next >= stop) {
+            break;
         }
-        None
+        let Some(next) = cron.next_after(wall) else {
+            break;
+        };
+        wall = next;
+        for at in wall_instants(tz, wall, cron.fixed_time())
+            .into_iter()
+            .flatten()
+        {
+            if passes(at) && best.is_none_or(|(b, _)| at < b) {
+                let Some(stop) = no_earlier_wall(tz, at) else {
+                    return Some(at);
+                };
+                best = Some((at, stop));
+            }
+        }
     }
+    best.map(|(at, _)| at)
+}
+
+/// The instants at which a cron job matching local `wall` fires: a fixed-time
+/// job once, resolved like calendar times; a wildcard job at each instant
+/// that reads `wall` (none in a gap, two in an overlap).
+fn wall_instants(tz: &Tz, wall: NaiveDateTime, fixed_time: bool) -> [Option<DateTime<Utc>>; 2] {
+    if fixed_time {
+        return [resolve_local(tz, wall), None];
+    }
+    match tz.from_local_datetime(&wall) {
+        LocalResult::Single(at) => [Some(at.with_timezone(&Utc)), None],
+        LocalResult::Ambiguous(a, b) => [
+            Some(a.min(b).with_timezone(&Utc)),
+            Some(a.max(b).with_timezone(&Utc)),
+        ],
+        LocalResult::None => [None, None],
+    }
+}
+
+/// A wall clock time from which on no cron match maps to an instant before
+/// `at`: `at` read with the largest offset in force just before it.
+fn no_earlier_wall(tz: &Tz, at: DateTime<Utc>) -> Option<NaiveDateTime> {
+    let highest = [Some(offset_at(tz, at)), nearby_offset(tz, at, false)]
+        .into_iter()
+        .flatten()
+        .max_by_key(FixedOffset::local_minus_utc)?;
+    at.naive_utc().checked_add_offset(highest)
+}
+
+/// The smallest offset a wall clock reading can have been made with and
+/// still map past `from`: the one in force, or the one before a gap that
+/// ended less than its length ago, or after an overlap starting within its
+/// length.
+fn lowest_offset_reaching(tz: &Tz, from: DateTime<Utc>) -> Option<FixedOffset> {
+    [
+        Some(offset_at(tz, from)),
+        nearby_offset(tz, from, false),
+        nearby_offset(tz, from, true),
+    ]
+    .into_iter()
+    .flatten()
+    .min_by_key(FixedOffset::local_minus_utc)
+}
+
+/// The offset on one side of `at` (`ahead` or behind) when it changes there
+/// by some Δ within Δ of `at`: only then can wall clock readings made with
+/// it and with `at`'s cross. Zones don't change offset twice in a day.
+fn nearby_offset(tz: &Tz, at: DateTime<Utc>, ahead: bool) -> Option<FixedOffset> {
+    let step = |by: TimeDelta| {
+        if ahead {
+            at.checked_add_signed(by)
+        } else {
+            at.checked_sub_signed(by)
+        }
+    };
+    let here = offset_at(tz, at);
+    let far = offset_at(tz, step(OFFSET_WINDOW)?);
+    let change = (here.local_minus_utc() - far.local_minus_utc()).abs();
+    let near = offset_at(tz, step(TimeDelta::seconds(i64::from(change)))?);
+    (near != here).then_some(near)
+}
+
+fn offset_at(tz: &Tz, at: DateTime<Utc>) -> FixedOffset {
+    tz.offset_from_utc_datetime(&at.naive_utc()).fix()
 }
 
 impl Calendar {

@@ -8,114 +8,16 @@ use chrono_tz::Tz;
 use docket_chat::assistant::Builtin;
 use docket_chat::llm::{Llm, LlmConfig};
 use docket_chat::service;
-use docket_chat::store::{StateStore, StoreError, Stored};
 use docket_chat::tools::{Answer, TaskApi};
-use serde_json::{Value, json};
-use spin_sdk::http::{Method, Request as OutboundRequest, Response as OutboundResponse, send};
+use docket_spin::outbound::WasiHttp;
+use docket_spin::state::DaprStateStore;
+use serde_json::Value;
 use todo_core::http::{ApiError, Request, Response};
 use todo_core::outbox::PendingEvent;
 use todo_core::routes::Endpoint;
 use todo_core::{Context, handle_as, route_of};
 
 use crate::config::Config;
-use crate::llm_http::WasiHttp;
-
-/// The state store behind Dapr's HTTP API.
-struct DaprStateStore<'a> {
-    config: &'a Config,
-}
-
-impl DaprStateStore<'_> {
-    fn url(&self, key: Option<&str>) -> String {
-        let base = format!(
-            "{}/v1.0/state/{}",
-            self.config.dapr_url, self.config.statestore_name
-        );
-        match key {
-            Some(key) => format!(
-                "{base}/{}",
-                form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>()
-            ),
-            None => base,
-        }
-    }
-
-    async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse, StoreError> {
-        send(request)
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("the Dapr sidecar did not answer: {e:?}")))
-    }
-}
-
-fn unexpected(response: &OutboundResponse) -> StoreError {
-    StoreError::Unavailable(format!(
-        "the state store answered {}: {}",
-        response.status(),
-        String::from_utf8_lossy(response.body())
-            .chars()
-            .take(200)
-            .collect::<String>()
-    ))
-}
-
-impl StateStore for DaprStateStore<'_> {
-    async fn get(&self, key: &str) -> Result<Option<Stored>, StoreError> {
-        let url = format!("{}?consistency=strong", self.url(Some(key)));
-        let response = self.send(OutboundRequest::get(url).build()).await?;
-        match *response.status() {
-            204 => Ok(None),
-            200 => {
-                let etag = response
-                    .header("etag")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string();
-                Ok(Some(Stored {
-                    value: response.into_body(),
-                    etag,
-                }))
-            }
-            _ => Err(unexpected(&response)),
-        }
-    }
-
-    async fn save(&self, key: &str, value: &[u8], etag: Option<&str>) -> Result<(), StoreError> {
-        let value: Value = serde_json::from_slice(value)
-            .map_err(|e| StoreError::Unavailable(format!("not JSON: {e}")))?;
-        let mut item = json!({
-            "key": key,
-            "value": value,
-            "options": {"concurrency": "first-write", "consistency": "strong"},
-        });
-        if let Some(etag) = etag {
-            item["etag"] = json!(etag);
-        }
-        let request = OutboundRequest::builder()
-            .method(Method::Post)
-            .uri(self.url(None))
-            .header("content-type", "application/json")
-            .body(json!([item]).to_string())
-            .build();
-        let response = self.send(request).await?;
-        match *response.status() {
-            200..=299 => Ok(()),
-            409 => Err(StoreError::Conflict),
-            _ => Err(unexpected(&response)),
-        }
-    }
-
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let request = OutboundRequest::builder()
-            .method(Method::Delete)
-            .uri(self.url(Some(key)))
-            .build();
-        let response = self.send(request).await?;
-        match *response.status() {
-            200..=299 => Ok(()),
-            _ => Err(unexpected(&response)),
-        }
-    }
-}
 
 /// The todo API as the assistant's tools call it, for one user; the events
 /// its changes produce are kept for publishing after the response.
@@ -194,7 +96,10 @@ async fn serve(
     request: &Request,
 ) -> Result<(Response, Vec<PendingEvent>), ApiError> {
     let (route, params, user_id) = route_of(ctx, request)?;
-    let store = DaprStateStore { config };
+    let store = DaprStateStore {
+        dapr_url: config.dapr_url.clone(),
+        store: config.statestore_name.clone(),
+    };
     let conversation = params.conversation_id.as_deref().unwrap_or_default();
     match route.endpoint {
         Endpoint::Mcp => {

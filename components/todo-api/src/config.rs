@@ -1,5 +1,6 @@
 //! The component's Spin variables.
 
+use docket_spin::vars::{dapr_url, optional};
 use spin_sdk::variables;
 use todo_core::http::ApiError;
 
@@ -20,10 +21,6 @@ pub struct Config {
     pub llm_timeout_secs: u64,
 }
 
-fn optional(name: &str, default: &str) -> String {
-    variables::get(name).unwrap_or_else(|_| default.to_string())
-}
-
 impl Config {
     pub fn load() -> Result<Self, ApiError> {
         let jwt_secret = variables::get("jwt_secret").map_err(|e| {
@@ -34,9 +31,7 @@ impl Config {
             jwt_secret,
             jwks_url: optional("jwks_url", ""),
             database_url: optional("database_url", ""),
-            dapr_url: optional("dapr_url", "http://localhost:3500")
-                .trim_end_matches('/')
-                .to_string(),
+            dapr_url: dapr_url(),
             pubsub_name: optional("pubsub_name", "pubsub"),
             statestore_name: optional("statestore_name", "statestore"),
             llm_base_url: optional("llm_base_url", ""),

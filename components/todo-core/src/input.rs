@@ -30,7 +30,7 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> 
         .header("accept", "application/json".to_string()));
     }
     if request.body.len() > MAX_BODY_BYTES {
-        return Err(too_large());
+        return Err(ApiError::too_large());
     }
     let text = std::str::from_utf8(&request.body).map_err(|e| {
         ApiError::bad_request(format!(
@@ -50,14 +50,6 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> 
             _ => ApiError::bad_request(format!("malformed JSON: {e}")),
         }
     })
-}
-
-pub fn too_large() -> ApiError {
-    ApiError::new(
-        413,
-        "Content Too Large",
-        format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-    )
 }
 
 /// The query string as name/value pairs; names outside `allowed` are rejected

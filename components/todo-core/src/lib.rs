@@ -10,6 +10,7 @@ mod owned;
 pub mod priorities;
 pub mod recurring;
 pub mod routes;
+pub mod scheduler;
 pub mod sql;
 pub mod tags;
 mod task_list;
@@ -20,7 +21,6 @@ pub mod time;
 pub mod users;
 
 use chrono::{DateTime, Utc};
-use docket_auth::{AuthError, Claims};
 
 use crate::http::{ApiError, Reply, Request, Response};
 use crate::routes::{Access, Endpoint, Match, PathParams};
@@ -29,11 +29,7 @@ use crate::sql::Db;
 /// The OpenAPI 3.1 description of [`routes::ROUTES`].
 pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 
-/// Checks bearer tokens. The component's implementation may fetch a JWKS
-/// when a token is not signed with the shared secret.
-pub trait Authenticator {
-    fn verify(&self, token: &str, now_unix: i64) -> Result<Claims, AuthError>;
-}
+pub use docket_http::Authenticator;
 
 /// Everything a request is handled with.
 pub struct Context<'a> {
@@ -193,22 +189,7 @@ fn authorize(
 
 /// The subject of the request's valid bearer token.
 pub fn bearer_subject(ctx: &Context, request: &Request) -> Result<String, ApiError> {
-    let header = request
-        .header("authorization")
-        .ok_or_else(|| ApiError::unauthorized("an Authorization: Bearer token is required"))?;
-    let token = header
-        .split_once(' ')
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .filter(|token| !token.is_empty())
-        .ok_or_else(|| {
-            ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
-        })?;
-    let claims = ctx
-        .auth
-        .verify(token, ctx.now.timestamp())
-        .map_err(|e| ApiError::unauthorized(format!("the token was refused: {e}")))?;
-    Ok(claims.sub)
+    docket_http::bearer_subject(ctx.auth, request, ctx.now.timestamp())
 }
 
 /// A resource id from the path; one that cannot exist is simply not found.

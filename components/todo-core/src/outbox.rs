@@ -5,8 +5,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use docket_events::{
-    SCHEMA_VERSION, TASK_EVENTS_TOPIC, Task, TaskEvent, TaskEventType, cloud_event,
+    REMINDER_EVENT_TYPE, ReminderEvent, SCHEMA_VERSION, TASK_EVENTS_TOPIC, Task, TaskEvent,
+    TaskEventType, cloud_event,
 };
+use serde::Serialize;
 
 use crate::ids::new_event_id;
 use crate::sql::{Db, DbError, Param};
@@ -15,8 +17,9 @@ use crate::time::format_timestamp;
 /// How long a claimed row is left to its claimant before a relay may take it.
 pub const CLAIM: Duration = Duration::seconds(30);
 
-/// The CloudEvent `source` of everything this service publishes.
-pub const SOURCE: &str = "todo-api";
+/// The CloudEvent `source` of everything written to the outbox (by the API
+/// and by the recurring-task service alike).
+pub const SOURCE: &str = "docket";
 
 /// An outbox row to publish.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,22 +49,47 @@ pub fn record_task_event(
         timestamp: format_timestamp(now),
         changed_fields,
     };
-    let envelope = cloud_event(
-        &event.event_id,
-        event_type.as_str(),
-        SOURCE,
-        &event.timestamp,
-        &event,
-    )
-    .to_string();
+    enqueue(db, now, &event.event_id, event_type.as_str(), &event)
+}
+
+/// Writes a reminder for `task` to the outbox, claimed for the caller.
+pub fn record_reminder(
+    db: &dyn Db,
+    now: DateTime<Utc>,
+    task: &Task,
+    remind_at: DateTime<Utc>,
+) -> Result<PendingEvent, DbError> {
+    let event = ReminderEvent {
+        version: SCHEMA_VERSION,
+        event_id: new_event_id(),
+        task_id: task.id,
+        title: task.title.clone(),
+        due_at: task.due_at.clone(),
+        remind_at: format_timestamp(remind_at),
+        user_id: task.user_id.clone(),
+        timestamp: format_timestamp(now),
+    };
+    enqueue(db, now, &event.event_id, REMINDER_EVENT_TYPE, &event)
+}
+
+/// One outbox row holding `data` as a CloudEvent on [`TASK_EVENTS_TOPIC`].
+fn enqueue(
+    db: &dyn Db,
+    now: DateTime<Utc>,
+    event_id: &str,
+    event_type: &str,
+    data: &impl Serialize,
+) -> Result<PendingEvent, DbError> {
+    let timestamp = format_timestamp(now);
+    let envelope = cloud_event(event_id, event_type, SOURCE, &timestamp, data).to_string();
     let rows = db.query(
         &db.q()
             .sql("INSERT INTO event_outbox (event_id, topic, event_type, payload, created_at, claimed_until) VALUES (")
-            .bind(Param::from(event.event_id.as_str()))
+            .bind(Param::from(event_id))
             .sql(", ")
             .bind(Param::from(TASK_EVENTS_TOPIC))
             .sql(", ")
-            .bind(Param::from(event_type.as_str()))
+            .bind(Param::from(event_type))
             .sql(", ")
             .bind(Param::from(envelope.as_str()))
             .sql(", ")
@@ -76,7 +104,7 @@ pub fn record_task_event(
         .int(0)?;
     Ok(PendingEvent {
         outbox_id,
-        event_id: event.event_id,
+        event_id: event_id.to_string(),
         topic: TASK_EVENTS_TOPIC.to_string(),
         envelope,
     })

@@ -22,7 +22,7 @@ use crate::users::ensure_user;
 pub const DEFAULT_PREVIEW: i64 = 5;
 pub const MAX_PREVIEW: i64 = 100;
 
-const COLUMNS: &str = "id, user_id, title, description, priority_id, pattern, every_n, weekdays, \
+pub(crate) const COLUMNS: &str = "id, user_id, title, description, priority_id, pattern, every_n, weekdays, \
      day_of_month, nth_week, time_of_day, cron, timezone, starts_at, ends_at, enabled, \
      next_occurrence, created_at, updated_at, version";
 
@@ -111,7 +111,7 @@ fn spec_from_row(row: &Row) -> Result<RecurrenceSpec, ApiError> {
     })
 }
 
-fn template_from_row(row: &Row) -> Result<RecurringTask, ApiError> {
+pub(crate) fn template_from_row(row: &Row) -> Result<RecurringTask, ApiError> {
     let priority_id = row.int(4)?;
     Ok(RecurringTask {
         id: row.int(0)?,
@@ -130,7 +130,7 @@ fn template_from_row(row: &Row) -> Result<RecurringTask, ApiError> {
     })
 }
 
-fn fill_tag_ids(db: &dyn Db, templates: &mut [RecurringTask]) -> Result<(), ApiError> {
+pub(crate) fn fill_tag_ids(db: &dyn Db, templates: &mut [RecurringTask]) -> Result<(), ApiError> {
     let rows = rows_for_ids(
         db,
         "SELECT recurring_task_id, tag_id FROM recurring_task_tags WHERE recurring_task_id IN (",

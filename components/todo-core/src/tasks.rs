@@ -21,7 +21,7 @@ pub(crate) const TASK_COLUMNS: &str = "t.id, t.user_id, t.title, t.description, 
      t.priority_id, t.due_at, t.remind_at, t.recurring_task_id, t.occurrence_at, t.created_at, \
      t.updated_at, t.version";
 /// [`TASK_COLUMNS`] for `RETURNING`, where the table has no alias.
-const RETURNED_COLUMNS: &str = "id, user_id, title, description, completed, completed_at, \
+pub(crate) const RETURNED_COLUMNS: &str = "id, user_id, title, description, completed, completed_at, \
      priority_id, due_at, remind_at, recurring_task_id, occurrence_at, created_at, updated_at, version";
 
 #[derive(Debug, Deserialize)]
@@ -181,7 +181,7 @@ fn replace_tags(db: &dyn Db, task_id: i64, tag_ids: &[i64]) -> Result<(), ApiErr
     insert_tags(db, task_id, tag_ids)
 }
 
-fn insert_tags(db: &dyn Db, task_id: i64, tag_ids: &[i64]) -> Result<(), ApiError> {
+pub(crate) fn insert_tags(db: &dyn Db, task_id: i64, tag_ids: &[i64]) -> Result<(), ApiError> {
     Ok(insert_tag_links(
         db,
         "task_tags",

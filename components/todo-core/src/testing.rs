@@ -31,6 +31,21 @@ impl SqliteDb {
         Self(conn)
     }
 
+    /// Runs statements directly, bypassing the API.
+    pub fn run(&self, sql: &str) {
+        self.0.execute_batch(sql).expect("statement");
+    }
+
+    /// The first column of every row, as text.
+    pub fn strings(&self, sql: &str) -> Vec<String> {
+        let mut statement = self.0.prepare(sql).expect("query");
+        statement
+            .query_map([], |row| row.get(0))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("text values")
+    }
+
     pub fn scalar(&self, sql: &str) -> i64 {
         self.0
             .query_row(sql, [], |row| row.get(0))

@@ -33,3 +33,35 @@ fn a_hundred_occurrences_are_cheap() {
         assert!(took.as_millis() < 50, "{:?} took {took:?}", s.pattern);
     }
 }
+
+#[test]
+fn cron_searches_stay_cheap_near_dst_changes_and_past_2100() {
+    let cases = [
+        // Every minute through a repeated hour: each search near the change
+        // reads the matches of up to an hour.
+        ("* * * * *", "America/New_York", "2025-11-02T04:00:00Z", 240),
+        // Fixed times moved through a skipped hour.
+        (
+            "0-59 2 * * *",
+            "America/New_York",
+            "2025-03-09T06:00:00Z",
+            120,
+        ),
+        // Day of month OR day of week: two schedules per search.
+        ("0 9 1,15 * 5", "Europe/Berlin", "2025-01-01T00:00:00Z", 100),
+        // Past the `cron` crate's last year: stand-in years.
+        ("0 9 * * 1-5", "Asia/Tokyo", "2101-01-01T00:00:00Z", 100),
+        ("0 0 29 2 *", "UTC", "2090-01-01T00:00:00Z", 10),
+    ];
+    for (expr, zone, start, n) in cases {
+        let s = cron_spec(expr, zone, start);
+        let r = rule(&s);
+        let started = Instant::now();
+        let got = r.occurrences_after(s.starts_at, n);
+        let took = started.elapsed();
+        assert_eq!(got.len(), n, "{expr}");
+        assert!(got.windows(2).all(|w| w[0] < w[1]), "{expr}");
+        // Debug builds; release is about ten times faster.
+        assert!(took.as_millis() < 100, "{expr} took {took:?}");
+    }
+}

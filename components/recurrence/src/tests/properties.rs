@@ -2,7 +2,9 @@
 //! occurrences strictly increase, each matches its rule, none is skipped
 //! (each follows from the one before) and windows agree with the stream.
 
-use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike, Utc,
+};
 use chrono_tz::Tz;
 use proptest::prelude::*;
 
@@ -156,30 +158,214 @@ proptest! {
     }
 
     #[test]
-    fn cron_occurrences_increase_and_follow_each_other(
-        minute in 0u32..60,
-        hour in prop::sample::select(vec!["*".to_string(), "2".to_string(), "9".to_string(), "*/5".to_string()]),
-        dow in prop::sample::select(vec!["*", "1-5", "0,6", "MON"]),
+    fn cron_occurrences_increase_match_and_follow_each_other(
+        case in cron_case(),
         zone in prop::sample::select(ZONES),
         starts_at in start(),
     ) {
+        let tz: Tz = zone.parse().unwrap_or(Tz::UTC);
         let mut spec = spec(PatternKind::Cron, zone, "2020-01-01T00:00:00Z");
         spec.starts_at = starts_at;
-        spec.cron = Some(format!("{minute} {hour} * * {dow}"));
+        spec.cron = Some(case.expr());
         let rule = Recurrence::new(&spec).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let occurrences = rule.occurrences_after(starts_at, 30);
         prop_assert_eq!(occurrences.len(), 30);
+        prop_assert!(occurrences[0] >= starts_at);
         for pair in occurrences.windows(2) {
             prop_assert!(pair[0] < pair[1]);
             prop_assert_eq!(rule.next_after(pair[0]), Some(pair[1]));
-            let local = pair[1].with_timezone(&zone.parse::<Tz>().unwrap_or(Tz::UTC));
-            // A time a DST change skips fires when the gap ends (see search_cron).
-            let after_gap = local
-                .timezone()
-                .from_local_datetime(&(local.naive_local() - Duration::minutes(1)))
-                .single()
-                .is_none();
-            prop_assert!(local.minute() == minute || after_gap, "{local} for minute {minute}");
+        }
+        for at in &occurrences {
+            prop_assert!(case.fires_at(tz, *at), "{} for {}", at.with_timezone(&tz), case.expr());
         }
     }
+
+    /// Around real DST changes, every minute of a 36-hour window is checked
+    /// against an independent reading of the documented rule, and searches
+    /// start from arbitrary instants (inside gaps and repeated hours too).
+    #[test]
+    fn cron_near_dst_changes_matches_a_minute_by_minute_model(
+        case in cron_case(),
+        zone in prop::sample::select(ZONES),
+        year in 2020i32..2036,
+        which in 0usize..2,
+        shift_seconds in -30 * 3600i64..6 * 3600,
+        probes in prop::collection::vec(0i64..36 * 3600, 4),
+    ) {
+        let tz: Tz = zone.parse().unwrap_or(Tz::UTC);
+        let anchor = transitions(tz, year)
+            .get(which)
+            .copied()
+            .or_else(|| Utc.with_ymd_and_hms(year, 6, 1, 0, 0, 0).single())
+            .unwrap_or_default();
+        let from = anchor + Duration::seconds(shift_seconds);
+        let until = from + Duration::hours(36);
+        let mut spec = spec(PatternKind::Cron, zone, "2019-01-01T00:00:00Z");
+        spec.cron = Some(case.expr());
+        let rule = Recurrence::new(&spec).map_err(|e| TestCaseError::fail(e.to_string()))?;
+
+        let first_minute = (from.timestamp().div_euclid(60) + 1) * 60;
+        let expected: Vec<DateTime<Utc>> = (first_minute..=until.timestamp())
+            .step_by(60)
+            .filter_map(|s| Utc.timestamp_opt(s, 0).single())
+            .filter(|t| case.fires_at(tz, *t))
+            .collect();
+        let got = rule.occurrences_between(from, until, 10_000);
+        prop_assert_eq!(&got, &expected, "{} in {} from {}", case.expr(), zone, from);
+        for probe in probes {
+            let at = from + Duration::seconds(probe);
+            if let Some(want) = expected.iter().find(|t| **t > at) {
+                prop_assert_eq!(rule.next_after(at), Some(*want), "from {}", at);
+            }
+        }
+    }
+}
+
+/// A cron field for the generators: its text and the values it matches.
+type FieldChoice = (&'static str, fn(u32) -> bool);
+
+const MINUTES: &[FieldChoice] = &[
+    ("0", |m| m == 0),
+    ("30", |m| m == 30),
+    ("45", |m| m == 45),
+    ("5,35", |m| m == 5 || m == 35),
+    ("*/15", |m| m % 15 == 0),
+    ("*/20", |m| m % 20 == 0),
+];
+const HOURS: &[FieldChoice] = &[
+    ("*", |_| true),
+    ("1", |h| h == 1),
+    ("2", |h| h == 2),
+    ("3", |h| h == 3),
+    ("9", |h| h == 9),
+    ("1-3", |h| (1..=3).contains(&h)),
+    ("0,2", |h| h == 0 || h == 2),
+    ("*/2", |h| h % 2 == 0),
+    ("*/5", |h| h % 5 == 0),
+];
+const DAYS_OF_MONTH: &[FieldChoice] = &[
+    ("*", |_| true),
+    ("*", |_| true),
+    ("*/2", |d| d % 2 == 1),
+    ("1-15", |d| d <= 15),
+    ("5-9,26-28", |d| {
+        (5..=9).contains(&d) || (26..=28).contains(&d)
+    }),
+];
+/// Values are days from Sunday (0–6).
+const DAYS_OF_WEEK: &[FieldChoice] = &[
+    ("*", |_| true),
+    ("*", |_| true),
+    ("1-5", |d| (1..=5).contains(&d)),
+    ("0,6", |d| d == 0 || d == 6),
+    ("MON", |d| d == 1),
+    ("sun,Sat", |d| d == 0 || d == 6),
+    ("5-0", |d| d == 0 || d >= 5),
+    ("*/2", |d| d % 2 == 0),
+];
+
+/// A generated cron expression with its own reading of the rule documented
+/// on `Recurrence`, written independently of the search.
+#[derive(Clone)]
+struct CronCase {
+    minute: FieldChoice,
+    hour: FieldChoice,
+    dom: FieldChoice,
+    dow: FieldChoice,
+}
+
+fn cron_case() -> impl Strategy<Value = CronCase> {
+    (
+        prop::sample::select(MINUTES),
+        prop::sample::select(HOURS),
+        prop::sample::select(DAYS_OF_MONTH),
+        prop::sample::select(DAYS_OF_WEEK),
+    )
+        .prop_map(|(minute, hour, dom, dow)| CronCase {
+            minute,
+            hour,
+            dom,
+            dow,
+        })
+}
+
+impl std::fmt::Debug for CronCase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.expr())
+    }
+}
+
+impl CronCase {
+    fn expr(&self) -> String {
+        format!(
+            "{} {} {} * {}",
+            self.minute.0, self.hour.0, self.dom.0, self.dow.0
+        )
+    }
+
+    fn fixed_time(&self) -> bool {
+        !self.minute.0.starts_with('*') && !self.hour.0.starts_with('*')
+    }
+
+    fn matches(&self, wall: NaiveDateTime) -> bool {
+        let day = (self.dom.1)(wall.day());
+        let weekday = (self.dow.1)(wall.weekday().num_days_from_sunday());
+        let either = !self.dom.0.starts_with('*') && !self.dow.0.starts_with('*');
+        let date = if either {
+            day || weekday
+        } else {
+            day && weekday
+        };
+        wall.second() == 0 && (self.minute.1)(wall.minute()) && (self.hour.1)(wall.hour()) && date
+    }
+
+    /// Wildcard jobs fire whenever the local time matches. Fixed-time jobs
+    /// fire at the earlier instant of a matching local time, or, for a
+    /// matching local time a spring-forward gap skips, at that time read with
+    /// the offset before the gap.
+    fn fires_at(&self, tz: Tz, at: DateTime<Utc>) -> bool {
+        let wall = at.with_timezone(&tz).naive_local();
+        if !self.fixed_time() {
+            return self.matches(wall);
+        }
+        if self.matches(wall)
+            && tz.from_local_datetime(&wall).earliest() == Some(at.with_timezone(&tz))
+        {
+            return true;
+        }
+        let before = tz
+            .offset_from_utc_datetime(&(at - Duration::days(1)).naive_utc())
+            .fix();
+        let skipped = at.naive_utc() + before;
+        tz.from_local_datetime(&skipped).earliest().is_none() && self.matches(skipped)
+    }
+}
+
+/// Instants (to the minute) at which `tz` changes its UTC offset in `year`.
+fn transitions(tz: Tz, year: i32) -> Vec<DateTime<Utc>> {
+    let offset = |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc()).fix();
+    let Some(new_year) = Utc.with_ymd_and_hms(year, 1, 1, 0, 0, 0).single() else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for day in 0..366 {
+        let (mut low, mut high) = (
+            new_year + Duration::days(day),
+            new_year + Duration::days(day + 1),
+        );
+        if offset(low) == offset(high) {
+            continue;
+        }
+        let before = offset(low);
+        while high - low > Duration::minutes(1) {
+            let mid = low + (high - low) / 2;
+            if offset(mid) == before {
+                low = mid;
+            } else {
+                high = mid;
+            }
+        }
+        found.push(high);
+    }
+    found
 }

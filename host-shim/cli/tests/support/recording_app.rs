@@ -30,7 +30,15 @@ impl Recorded {
 
 /// status, content type, body
 pub type Answer = (u16, &'static str, String);
-type Handler = dyn Fn(&Recorded) -> Answer + Send + Sync;
+
+/// status, headers, body: for apps that must set more than a content type.
+pub struct FullAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+type Handler = dyn Fn(&Recorded) -> FullAnswer + Send + Sync;
 
 pub struct RecordingApp {
     pub addr: SocketAddr,
@@ -39,6 +47,19 @@ pub struct RecordingApp {
 
 impl RecordingApp {
     pub fn start(handler: impl Fn(&Recorded) -> Answer + Send + Sync + 'static) -> RecordingApp {
+        Self::start_full(move |request| {
+            let (status, content_type, body) = handler(request);
+            FullAnswer {
+                status,
+                headers: vec![("content-type".into(), content_type.into())],
+                body,
+            }
+        })
+    }
+
+    pub fn start_full(
+        handler: impl Fn(&Recorded) -> FullAnswer + Send + Sync + 'static,
+    ) -> RecordingApp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -141,10 +162,17 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Recorded>>, handler: &Handler) {
             at: Instant::now(),
         };
         log.lock().unwrap().push(request.clone());
-        let (status, content_type, body) = handler(&request);
+        let answer = handler(&request);
+        let headers: String = answer
+            .headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect();
         let response = format!(
-            "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
+            "HTTP/1.1 {} X\r\n{headers}content-length: {}\r\n\r\n{}",
+            answer.status,
+            answer.body.len(),
+            answer.body
         );
         let mut writer = &stream;
         if writer.write_all(response.as_bytes()).is_err() {

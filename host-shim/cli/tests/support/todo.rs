@@ -31,6 +31,13 @@ fn sqlite_state_store() -> String {
     "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: statestore\nspec:\n  type: state.sqlite\n  version: v1\n  metadata:\n    - name: connectionString\n      value: \"state.db\"\n".to_string()
 }
 
+/// The recurring-task service's cron binding, ticking `every`.
+pub fn recurring_cron(every: &str) -> String {
+    format!(
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: recurring-cron\nspec:\n  type: bindings.cron\n  version: v1\n  metadata:\n    - name: schedule\n      value: \"@every {every}\"\n    - name: direction\n      value: input\nscopes:\n  - recurring-task-service\n"
+    )
+}
+
 pub fn relay_binding(every: &str) -> String {
     format!(
         "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: outbox-relay\nspec:\n  type: bindings.cron\n  version: v1\n  metadata:\n    - name: schedule\n      value: \"@every {every}\"\n    - name: route\n      value: /api/internal/outbox-relay\n    - name: direction\n      value: input\nscopes:\n  - todo-api\n"
@@ -104,6 +111,8 @@ impl TodoApp {
 
     pub fn start_with(backend: Backend, tag: &str, setup: Setup) -> TodoApp {
         guest("todo_api");
+        guest("recurring_task_service");
+        guest("notification_service");
         let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
         super::dapr::write_resources(&dir, &setup.resources);
         let database = (backend == Backend::Postgres).then(|| {

@@ -1,11 +1,10 @@
-//! POSTs to the language model with a deadline. Spin's `send` takes no
+//! [`HttpClient`] over `wasi:http` with a deadline. Spin's `send` takes no
 //! request options, so this uses `wasi:http` directly and waits on the
 //! response in place: the instance serves this one request anyway.
 
 use std::time::Duration;
 
-use docket_chat::llm::{Http, HttpFailure};
-use serde_json::Value;
+use docket_http::{HttpClient, HttpFailure, Outgoing, Response};
 use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
 use spin_sdk::wit::wasi::http0_2_0::types::{
     ErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
@@ -14,18 +13,14 @@ use spin_sdk::wit::wasi::http0_2_0::types::{
 /// Largest write `wasi:io` accepts at once.
 const WRITE_CHUNK: usize = 4096;
 
+/// Waits at most `timeout` for the first byte, and as long between bytes.
 pub struct WasiHttp {
     pub timeout: Duration,
 }
 
-impl Http for WasiHttp {
-    async fn post_json(
-        &self,
-        url: &str,
-        bearer: &str,
-        body: &Value,
-    ) -> Result<(u16, Vec<u8>), HttpFailure> {
-        post(url, bearer, body.to_string().as_bytes(), self.timeout)
+impl HttpClient for WasiHttp {
+    async fn send(&self, request: &Outgoing) -> Result<Response, HttpFailure> {
+        send(request, self.timeout)
     }
 }
 
@@ -40,43 +35,54 @@ fn failure(code: ErrorCode) -> HttpFailure {
     }
 }
 
-fn post(
-    url: &str,
-    bearer: &str,
-    body: &[u8],
-    timeout: Duration,
-) -> Result<(u16, Vec<u8>), HttpFailure> {
-    let (scheme, rest) = url
+fn method(name: &str) -> Method {
+    match name.to_ascii_uppercase().as_str() {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "DELETE" => Method::Delete,
+        "PATCH" => Method::Patch,
+        "HEAD" => Method::Head,
+        "OPTIONS" => Method::Options,
+        other => Method::Other(other.to_string()),
+    }
+}
+
+fn outgoing_request(request: &Outgoing) -> Result<OutgoingRequest, HttpFailure> {
+    let (scheme, rest) = request
+        .url
         .split_once("://")
-        .ok_or_else(|| unreachable("llm_base_url has no scheme"))?;
+        .ok_or_else(|| unreachable("the URL has no scheme"))?;
     let (authority, path) = match rest.find('/') {
         Some(at) => (&rest[..at], &rest[at..]),
         None => (rest, "/"),
     };
-    let headers = Fields::from_list(&[
-        ("content-type".to_string(), b"application/json".to_vec()),
-        (
-            "authorization".to_string(),
-            format!("Bearer {bearer}").into_bytes(),
-        ),
-    ])
-    .map_err(unreachable)?;
-    let request = OutgoingRequest::new(headers);
+    let headers: Vec<(String, Vec<u8>)> = request
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value.clone().into_bytes()))
+        .collect();
+    let fields = Fields::from_list(&headers).map_err(unreachable)?;
+    let outgoing = OutgoingRequest::new(fields);
     let scheme = if scheme.eq_ignore_ascii_case("https") {
         Scheme::Https
     } else {
         Scheme::Http
     };
-    request.set_method(&Method::Post).map_err(unreachable)?;
-    request.set_scheme(Some(&scheme)).map_err(unreachable)?;
-    request
+    outgoing
+        .set_method(&method(&request.method))
+        .map_err(unreachable)?;
+    outgoing.set_scheme(Some(&scheme)).map_err(unreachable)?;
+    outgoing
         .set_authority(Some(authority))
         .map_err(unreachable)?;
-    request
+    outgoing
         .set_path_with_query(Some(path))
         .map_err(unreachable)?;
-    let outgoing = request.body().map_err(unreachable)?;
+    Ok(outgoing)
+}
 
+fn options(timeout: Duration) -> Result<RequestOptions, HttpFailure> {
     let nanos = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
     let options = RequestOptions::new();
     options
@@ -85,10 +91,18 @@ fn post(
     options
         .set_between_bytes_timeout(Some(nanos))
         .map_err(unreachable)?;
-    let pending = outgoing_handler::handle(request, Some(options)).map_err(failure)?;
+    Ok(options)
+}
+
+/// Sends `request` and reads the whole response.
+pub fn send(request: &Outgoing, timeout: Duration) -> Result<Response, HttpFailure> {
+    let outgoing_request = outgoing_request(request)?;
+    let outgoing = outgoing_request.body().map_err(unreachable)?;
+    let pending =
+        outgoing_handler::handle(outgoing_request, Some(options(timeout)?)).map_err(failure)?;
 
     let stream = outgoing.write().map_err(unreachable)?;
-    for chunk in body.chunks(WRITE_CHUNK) {
+    for chunk in request.body.chunks(WRITE_CHUNK) {
         stream
             .blocking_write_and_flush(chunk)
             .map_err(unreachable)?;
@@ -103,15 +117,30 @@ fn post(
         .map_err(|()| unreachable("the response was taken twice"))?
         .map_err(failure)?;
     let status = response.status();
+    let headers = response
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(name, value)| {
+            (
+                name.to_ascii_lowercase(),
+                String::from_utf8_lossy(&value).into_owned(),
+            )
+        })
+        .collect();
     let incoming = response.consume().map_err(unreachable)?;
     let stream = incoming.stream().map_err(unreachable)?;
-    let mut bytes = Vec::new();
+    let mut body = Vec::new();
     loop {
         match stream.blocking_read(64 * 1024) {
-            Ok(chunk) => bytes.extend(chunk),
+            Ok(chunk) => body.extend(chunk),
             Err(wasi::io::streams::StreamError::Closed) => break,
             Err(other) => return Err(unreachable(other)),
         }
     }
-    Ok((status, bytes))
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }

@@ -1,4 +1,5 @@
-//! The state store the history lives in (Dapr's, in the component).
+//! A key-value state store with ETags (Dapr's, in the components), as the
+//! shared crates see it.
 
 use std::future::Future;
 
@@ -26,5 +27,10 @@ pub trait StateStore {
         value: &[u8],
         etag: Option<&str>,
     ) -> impl Future<Output = Result<(), StoreError>>;
+    /// Writes `value` only if `key` holds nothing yet (Dapr's `first-write`
+    /// without an ETag); [`StoreError::Conflict`] if it does.
+    fn create(&self, key: &str, value: &[u8]) -> impl Future<Output = Result<(), StoreError>>;
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), StoreError>>;
 }
+
+pub mod memory;

@@ -2,11 +2,8 @@
 //! `jwks_url` only for a token the secret cannot check.
 
 use docket_auth::{AuthError, Claims, KeySet, verify};
+use docket_http::{Authenticator, Request};
 use spin_sdk::http::{Request as OutboundRequest, Response as OutboundResponse, send};
-use todo_core::Authenticator;
-use todo_core::http::Request;
-
-use crate::config::Config;
 
 pub struct Keys(KeySet);
 
@@ -24,9 +21,10 @@ fn bearer_token(request: &Request) -> Option<&str> {
 
 /// The keys this request's token needs, fetching the JWKS only when the
 /// token is not one the shared secret signs.
-pub async fn for_request(config: &Config, request: &Request) -> Keys {
-    let shared = KeySet::new().with_hs256_secret(config.jwt_secret.as_bytes());
-    let needs_jwks = !config.jwks_url.is_empty()
+/// `jwks_url` may be empty: then only the shared secret signs tokens.
+pub async fn for_request(jwt_secret: &str, jwks_url: &str, request: &Request) -> Keys {
+    let shared = KeySet::new().with_hs256_secret(jwt_secret.as_bytes());
+    let needs_jwks = !jwks_url.is_empty()
         && bearer_token(request).is_some_and(|token| {
             matches!(
                 verify(token, &shared, chrono::Utc::now().timestamp()),
@@ -36,7 +34,7 @@ pub async fn for_request(config: &Config, request: &Request) -> Keys {
     if !needs_jwks {
         return Keys(shared);
     }
-    match fetch_jwks(&config.jwks_url).await {
+    match fetch_jwks(jwks_url).await {
         Ok(jwks) => match shared.clone().with_jwks(&jwks) {
             Ok(keys) => Keys(keys),
             Err(error) => {

@@ -1,21 +1,21 @@
 //! `todo_core::sql::Db` over Spin's SQLite (`default`) and PostgreSQL
-//! interfaces; which one is chosen by the `database_url` variable.
+//! interfaces.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 use spin_sdk::{pg4, sqlite};
 use todo_core::sql::{Cell, Db, DbError, Dialect, Param, Query, Row, SqliteValue};
 
-use crate::config::Config;
-
-pub fn open(config: &Config) -> Result<Box<dyn Db>, DbError> {
-    if config.database_url.is_empty() {
+/// The database `database_url` names: empty for the embedded SQLite
+/// database `default`, otherwise a `postgres://` URL.
+pub fn open(database_url: &str) -> Result<Box<dyn Db>, DbError> {
+    if database_url.is_empty() {
         let conn = sqlite::Connection::open("default").map_err(sqlite_error)?;
         // Spin leaves foreign keys off; the schema relies on them.
         conn.execute("PRAGMA foreign_keys = ON", &[])
             .map_err(sqlite_error)?;
         Ok(Box::new(SqliteDb(conn)))
     } else {
-        let conn = pg4::Connection::open(&config.database_url).map_err(pg_error)?;
+        let conn = pg4::Connection::open(database_url).map_err(pg_error)?;
         Ok(Box::new(PgDb(conn)))
     }
 }
