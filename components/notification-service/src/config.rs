@@ -39,8 +39,8 @@ impl Config {
     }
 
     /// The providers, with each credential taken from its Spin variable or,
-    /// when that is empty and `secret_store` names a Dapr secret store, from
-    /// the secret of the same name with dashes (`sendgrid-api-key`).
+    /// when `<variable>_secret` names a secret, from the Dapr secret store
+    /// `secret_store`.
     pub async fn settings(&self) -> Result<Settings, ApiError> {
         let sendgrid_api_key = self.credential("sendgrid_api_key").await?;
         let fcm_service_account = self.credential("fcm_service_account").await?;
@@ -58,15 +58,17 @@ impl Config {
 
     async fn credential(&self, variable: &str) -> Result<String, ApiError> {
         let value = optional(variable, "");
-        let store = optional("secret_store", "");
-        if !value.is_empty() || store.is_empty() {
+        let secret = optional(&format!("{variable}_secret"), "");
+        if !value.is_empty() || secret.is_empty() {
             return Ok(value);
         }
-        let name = variable.replace('_', "-");
-        self.secret(&store, &name).await
+        self.secret(&optional("secret_store", "kubernetes"), &secret)
+            .await
     }
 
-    /// `GET /v1.0/secrets/{store}/{name}`: a missing secret is no credential.
+    /// `GET /v1.0/secrets/{store}/{name}`: the value under the key `name`,
+    /// or the only value (a Kubernetes secret with one key). A secret that
+    /// cannot be read is a 503: deliveries wait until it can.
     async fn secret(&self, store: &str, name: &str) -> Result<String, ApiError> {
         let url = format!("{}/v1.0/secrets/{store}/{name}", self.dapr_url);
         let unavailable = |cause: String| {
@@ -85,13 +87,16 @@ impl Config {
             200 => {
                 let values: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_slice(response.body()).unwrap_or_default();
-                Ok(values
-                    .get(name)
+                let value = match values.get(name) {
+                    Some(value) => Some(value),
+                    None if values.len() == 1 => values.values().next(),
+                    None => None,
+                };
+                value
                     .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string())
+                    .map(str::to_string)
+                    .ok_or_else(|| unavailable(format!("secret {name} has no key {name}")))
             }
-            204 => Ok(String::new()),
             status => Err(unavailable(format!(
                 "secret {name}: the sidecar answered {status}"
             ))),

@@ -75,13 +75,15 @@ async fn serve(request: &Request) -> Result<Response, ApiError> {
             let user_id = bearer_subject(&keys, request, now.timestamp())?;
             api::handle(&store, &user_id, request, now).await
         }
-        (_, "/dapr/subscribe" | EVENTS_ROUTE | DEAD_LETTER_ROUTE) => Err(ApiError::new(
-            405,
-            "Method Not Allowed",
-            "this route takes another method",
-        )),
+        (_, "/dapr/subscribe") => Err(wrong_method("GET")),
+        (_, EVENTS_ROUTE | DEAD_LETTER_ROUTE) => Err(wrong_method("POST")),
         _ => Err(ApiError::not_found("no such route")),
     }
+}
+
+fn wrong_method(allowed: &str) -> ApiError {
+    ApiError::new(405, "Method Not Allowed", format!("use {allowed}"))
+        .header("allow", allowed.to_string())
 }
 
 fn log_outcome(outcome: &Outcome) {

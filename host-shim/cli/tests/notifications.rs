@@ -5,10 +5,12 @@
 
 mod support;
 
+use std::path::Path;
+
 use serde_json::{Value, json};
 use support::providers::{MAIL_PATH, Providers, SENDGRID_KEY, TOKEN_PATH};
 use support::redis::{self, Redis, wait_until};
-use support::todo::{Backend, Setup, TodoApp, relay_binding};
+use support::todo::{Backend, Setup, TodoApp, recurring_cron, relay_binding};
 
 /// Exponential retries capped at 1 s, so a test sees retries run out fast.
 fn quick_retries(max_retries: u32) -> String {
@@ -17,21 +19,52 @@ fn quick_retries(max_retries: u32) -> String {
     )
 }
 
+/// A `secretstores.local.file` store named `localsecrets` over `file`.
+fn file_secret_store(file: &Path) -> String {
+    format!(
+        "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: localsecrets\nspec:\n  type: secretstores.local.file\n  version: v1\n  metadata:\n    - name: secretsFile\n      value: {:?}\n",
+        file.display().to_string()
+    )
+}
+
 struct System {
     app: TodoApp,
     providers: Providers,
     _redis: Redis,
+    _secrets: tempfile::TempDir,
 }
 
-fn start(tag: &str, with_push: bool) -> System {
+#[derive(Default)]
+struct Options {
+    push: bool,
+    /// The SendGrid key from the Dapr secret store instead of a variable.
+    key_in_secret_store: bool,
+}
+
+fn start(tag: &str, options: Options) -> System {
     let redis = Redis::start();
     let providers = Providers::start();
+    let secrets = tempfile::tempdir().unwrap();
+    let secrets_file = secrets.path().join("secrets.json");
+    std::fs::write(
+        &secrets_file,
+        json!({"sendgrid-api-key": SENDGRID_KEY}).to_string(),
+    )
+    .unwrap();
     let mut variables = vec![
-        ("sendgrid_api_key".to_string(), SENDGRID_KEY.to_string()),
         ("sendgrid_base_url".to_string(), providers.url()),
         ("fcm_base_url".to_string(), providers.url()),
     ];
-    if with_push {
+    if options.key_in_secret_store {
+        variables.push(("secret_store".to_string(), "localsecrets".to_string()));
+        variables.push((
+            "sendgrid_api_key_secret".to_string(),
+            "sendgrid-api-key".to_string(),
+        ));
+    } else {
+        variables.push(("sendgrid_api_key".to_string(), SENDGRID_KEY.to_string()));
+    }
+    if options.push {
         variables.push((
             "fcm_service_account".to_string(),
             providers.service_account(),
@@ -47,8 +80,10 @@ fn start(tag: &str, with_push: bool) -> System {
                 "statestore.yaml",
                 redis::component("statestore", "state.redis", redis.port),
             ),
+            ("secrets.yaml", file_secret_store(&secrets_file)),
             ("resiliency.yaml", quick_retries(6)),
             ("outbox-relay.yaml", relay_binding("1s")),
+            ("recurring-cron.yaml", recurring_cron("1s")),
         ],
         variables,
         ..Setup::default()
@@ -58,6 +93,7 @@ fn start(tag: &str, with_push: bool) -> System {
         app,
         providers,
         _redis: redis,
+        _secrets: secrets,
     }
 }
 
@@ -104,7 +140,7 @@ fn delivery_for(app: &TodoApp, user: &str, event_type: &str) -> Option<Value> {
 
 #[test]
 fn a_created_and_a_completed_task_each_send_one_email() {
-    let system = start("notify_mail", false);
+    let system = start("notify_mail", Options::default());
     let (app, providers) = (&system.app, &system.providers);
     email_to(app, "nora", "nora@example.com");
 
@@ -159,8 +195,43 @@ fn a_created_and_a_completed_task_each_send_one_email() {
 }
 
 #[test]
+fn a_passed_reminder_sends_one_notice() {
+    let system = start("notify_reminder", Options::default());
+    let (app, providers) = (&system.app, &system.providers);
+    email_to(app, "nora", "nora@example.com");
+    let remind_at = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let stamp =
+        |at: chrono::DateTime<chrono::Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    app.create_task(
+        "nora",
+        &json!({"title": "Dentist", "due_at": stamp(remind_at + chrono::Duration::hours(2)), "remind_at": stamp(remind_at)}),
+    );
+    let reminders = || {
+        providers
+            .accepted_mail()
+            .into_iter()
+            .filter(|mail| {
+                mail["subject"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("Reminder"))
+            })
+            .count()
+    };
+    wait_until("the reminder is sent", || reminders() == 1);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(reminders(), 1, "one reminder, however many ticks pass");
+    assert!(delivery_for(app, "nora", "task.due").is_some_and(|d| d["status"] == "sent"));
+}
+
+#[test]
 fn a_provider_failing_five_times_then_succeeding_sends_once() {
-    let system = start("notify_retry", false);
+    let system = start(
+        "notify_retry",
+        Options {
+            key_in_secret_store: true,
+            ..Options::default()
+        },
+    );
     let (app, providers) = (&system.app, &system.providers);
     email_to(app, "nora", "nora@example.com");
     providers.fail_next(5, 503);
@@ -180,7 +251,7 @@ fn a_provider_failing_five_times_then_succeeding_sends_once() {
 
 #[test]
 fn a_provider_always_failing_ends_dead_lettered() {
-    let system = start("notify_dead", false);
+    let system = start("notify_dead", Options::default());
     let (app, providers) = (&system.app, &system.providers);
     email_to(app, "nora", "nora@example.com");
     providers.fail_always(503);
@@ -198,7 +269,7 @@ fn a_provider_always_failing_ends_dead_lettered() {
 
 #[test]
 fn a_permanent_refusal_is_recorded_as_failed_and_not_retried() {
-    let system = start("notify_refused", false);
+    let system = start("notify_refused", Options::default());
     let (app, providers) = (&system.app, &system.providers);
     email_to(app, "nora", "nora@example.com");
     providers.fail_always(400);
@@ -219,7 +290,13 @@ fn a_permanent_refusal_is_recorded_as_failed_and_not_retried() {
 
 #[test]
 fn push_goes_through_fcm_with_one_access_token() {
-    let system = start("notify_push", true);
+    let system = start(
+        "notify_push",
+        Options {
+            push: true,
+            ..Options::default()
+        },
+    );
     let (app, providers) = (&system.app, &system.providers);
     set_preferences(app, "nora", &preferences(None, &["device-token-1"]));
     let task = app.create_task("nora", &json!({"title": "Push me"}));
