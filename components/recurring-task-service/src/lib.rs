@@ -1,29 +1,31 @@
 //! The recurring-task service: on each call of its cron binding
-//! (`POST /recurring-cron`) it turns due template occurrences into tasks and
-//! passed reminders into `task.due` events, answers, then publishes the
-//! events. A backlog larger than one call's time budget continues in a new
-//! call the service asks its sidecar for, so catching up never waits for
-//! the next tick.
+//! (`POST /recurring-cron`) it turns passed reminders into `task.due` events
+//! and due template occurrences into tasks, batch by batch, publishing each
+//! batch's events as soon as it is committed. A backlog larger than one
+//! call's time budget continues in a new call the service asks its sidecar
+//! for, so catching up never waits for the next tick.
 
 use std::time::{Duration, Instant};
 
 use docket_http::{ApiError, Request, Response};
 use docket_spin::database;
 use docket_spin::io::{read_request, send_response};
-use docket_spin::outbox::publish_all;
+use docket_spin::outbox::publish_unordered;
 use docket_spin::publish::Publisher;
 use docket_spin::vars::{dapr_url, optional};
 use serde_json::json;
 use spin_sdk::http::{IncomingRequest, Method, Request as OutboundRequest, ResponseOutparam, send};
 use spin_sdk::http_component;
-use todo_core::outbox::PendingEvent;
 use todo_core::scheduler::{Limits, generate_batch, remind_batch};
 
 /// The route the cron binding calls (the binding's name).
 const CRON_ROUTE: &str = "/recurring-cron";
 
-/// Database work per call; well inside the host's and daprd's deadlines.
+/// Work per call; well inside the host's 30 s and daprd's deadlines.
 const TIME_BUDGET: Duration = Duration::from_secs(20);
+
+/// Publishes in flight at once. A batch's events each concern another task.
+const PUBLISH_CONCURRENCY: usize = 32;
 
 struct Config {
     database_url: String,
@@ -56,16 +58,13 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
         return send_response(out, error.into_response()).await;
     }
     let config = Config::load();
-    let (response, outcome) = match run(&config) {
-        Ok(outcome) => (Response::json(200, &outcome.summary()), Some(outcome)),
-        Err(error) => (error.into_logged_response(&request), None),
+    let (response, more) = match run(&config).await {
+        Ok(outcome) => (Response::json(200, &outcome.summary()), outcome.more),
+        Err(error) => (error.into_logged_response(&request), false),
     };
     send_response(out, response).await;
-    if let Some(outcome) = outcome {
-        publish_all(&config.publisher, &config.database_url, outcome.events).await;
-        if outcome.more {
-            continue_backlog(&config).await;
-        }
+    if more {
+        continue_backlog(&config).await;
     }
 }
 
@@ -89,7 +88,6 @@ struct Outcome {
     reminders: usize,
     more: bool,
     elapsed: Duration,
-    events: Vec<PendingEvent>,
 }
 
 impl Outcome {
@@ -105,8 +103,9 @@ impl Outcome {
 }
 
 /// Runs batches of reminders, then of templates, until nothing is due or
-/// the time budget is spent.
-fn run(config: &Config) -> Result<Outcome, ApiError> {
+/// the time budget is spent. What a batch could not publish stays in the
+/// outbox for the relay.
+async fn run(config: &Config) -> Result<Outcome, ApiError> {
     let started = Instant::now();
     let db = database::open(&config.database_url)?;
     let limits = Limits::default();
@@ -115,18 +114,25 @@ fn run(config: &Config) -> Result<Outcome, ApiError> {
     let mut templates_left = true;
     while (reminders_left || templates_left) && started.elapsed() < TIME_BUDGET {
         let now = chrono::Utc::now();
-        if reminders_left {
+        let batch = if reminders_left {
             let batch = remind_batch(db.as_ref(), now, limits.reminders)?;
             reminders_left = batch.more;
             outcome.reminders += batch.produced;
-            outcome.events.extend(batch.events);
+            batch
         } else {
             let batch = generate_batch(db.as_ref(), now, limits)?;
             templates_left = batch.more;
             outcome.templates += batch.claimed;
             outcome.tasks += batch.produced;
-            outcome.events.extend(batch.events);
-        }
+            batch
+        };
+        publish_unordered(
+            &config.publisher,
+            db.as_ref(),
+            &batch.events,
+            PUBLISH_CONCURRENCY,
+        )
+        .await;
     }
     outcome.more = reminders_left || templates_left;
     outcome.elapsed = started.elapsed();

@@ -57,11 +57,19 @@ fn outgoing_request(request: &Outgoing) -> Result<OutgoingRequest, HttpFailure> 
         Some(at) => (&rest[..at], &rest[at..]),
         None => (rest, "/"),
     };
-    let headers: Vec<(String, Vec<u8>)> = request
+    let mut headers: Vec<(String, Vec<u8>)> = request
         .headers
         .iter()
         .map(|(name, value)| (name.clone(), value.clone().into_bytes()))
         .collect();
+    // A declared length rather than chunked encoding, which not every
+    // server (or proxy in front of one) accepts.
+    if request.header("content-length").is_none() {
+        headers.push((
+            "content-length".to_string(),
+            request.body.len().to_string().into_bytes(),
+        ));
+    }
     let fields = Fields::from_list(&headers).map_err(unreachable)?;
     let outgoing = OutgoingRequest::new(fields);
     let scheme = if scheme.eq_ignore_ascii_case("https") {
