@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use docket_http::ApiError;
 use docket_notify::Settings;
-use docket_spin::vars::{dapr_url, optional};
+use docket_spin::vars::{dapr_url, optional, required};
 use spin_sdk::http::{Request, Response, send};
-use spin_sdk::variables;
 
 pub struct Config {
     pub dapr_url: String,
@@ -20,10 +19,7 @@ pub struct Config {
 
 impl Config {
     pub fn load() -> Result<Self, ApiError> {
-        let jwt_secret = variables::get("jwt_secret").map_err(|e| {
-            ApiError::internal("the service is not configured")
-                .cause(format!("variable jwt_secret: {e}"))
-        })?;
+        let jwt_secret = required("jwt_secret")?;
         Ok(Self {
             dapr_url: dapr_url(),
             pubsub_name: optional("pubsub_name", "pubsub"),

@@ -4,6 +4,19 @@ use docket_http::{ApiError, MAX_BODY_BYTES, Request, Response};
 use futures::{SinkExt, StreamExt};
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
 
+/// Header entries as lower-case names and (lossily) UTF-8 values.
+pub fn header_pairs(entries: Vec<(String, Vec<u8>)>) -> Vec<(String, String)> {
+    entries
+        .into_iter()
+        .map(|(name, value)| {
+            (
+                name.to_ascii_lowercase(),
+                String::from_utf8_lossy(&value).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Reads the request, refusing bodies over [`MAX_BODY_BYTES`] without
 /// buffering them.
 pub async fn read_request(incoming: IncomingRequest) -> Result<Request, ApiError> {
@@ -13,17 +26,7 @@ pub async fn read_request(incoming: IncomingRequest) -> Result<Request, ApiError
         Some((path, query)) => (path.to_string(), query.to_string()),
         None => (path_and_query, String::new()),
     };
-    let headers = incoming
-        .headers()
-        .entries()
-        .into_iter()
-        .map(|(name, value)| {
-            (
-                name.to_ascii_lowercase(),
-                String::from_utf8_lossy(&value).into_owned(),
-            )
-        })
-        .collect::<Vec<_>>();
+    let headers = header_pairs(incoming.headers().entries());
     let declared_length = headers
         .iter()
         .find(|(name, _)| name == "content-length")

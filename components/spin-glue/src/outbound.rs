@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use docket_http::{HttpClient, HttpFailure, Outgoing, Response};
+
+use crate::io::header_pairs;
 use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
 use spin_sdk::wit::wasi::http0_2_0::types::{
     ErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
@@ -125,17 +127,7 @@ pub fn send(request: &Outgoing, timeout: Duration) -> Result<Response, HttpFailu
         .map_err(|()| unreachable("the response was taken twice"))?
         .map_err(failure)?;
     let status = response.status();
-    let headers = response
-        .headers()
-        .entries()
-        .into_iter()
-        .map(|(name, value)| {
-            (
-                name.to_ascii_lowercase(),
-                String::from_utf8_lossy(&value).into_owned(),
-            )
-        })
-        .collect();
+    let headers = header_pairs(response.headers().entries());
     let incoming = response.consume().map_err(unreachable)?;
     let stream = incoming.stream().map_err(unreachable)?;
     let mut body = Vec::new();

@@ -1,7 +1,6 @@
 //! The component's Spin variables.
 
-use docket_spin::vars::{dapr_url, optional};
-use spin_sdk::variables;
+use docket_spin::vars::{dapr_url, optional, required};
 use todo_core::http::ApiError;
 
 pub struct Config {
@@ -23,10 +22,7 @@ pub struct Config {
 
 impl Config {
     pub fn load() -> Result<Self, ApiError> {
-        let jwt_secret = variables::get("jwt_secret").map_err(|e| {
-            ApiError::internal("the service is not configured")
-                .cause(format!("variable jwt_secret: {e}"))
-        })?;
+        let jwt_secret = required("jwt_secret")?;
         Ok(Self {
             jwt_secret,
             jwks_url: optional("jwks_url", ""),
