@@ -40,6 +40,22 @@ pub async fn publish_unordered(
     }
 }
 
+/// Publishes `events` one after another, in order, recording each outcome
+/// as it comes; answers how many failed.
+pub async fn publish_in_order(
+    publisher: &Publisher,
+    db: &dyn Db,
+    events: &[PendingEvent],
+) -> usize {
+    let mut failed = 0;
+    for event in events {
+        let outcome = publish(publisher, event).await;
+        failed += usize::from(outcome.is_err());
+        record(db, std::slice::from_ref(event), vec![outcome]);
+    }
+    failed
+}
+
 async fn publish(publisher: &Publisher, event: &PendingEvent) -> Result<(), String> {
     publisher
         .cloud_event(&event.topic, event.envelope.clone().into_bytes())

@@ -4,6 +4,7 @@
 
 mod chat;
 mod config;
+mod relay;
 
 use docket_spin::io::{read_request, send_response};
 use docket_spin::publish::Publisher;
@@ -11,7 +12,7 @@ use docket_spin::{auth, database, outbox};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 use todo_core::http::ApiError;
-use todo_core::routes::{self, Match};
+use todo_core::routes::{self, Endpoint, Match};
 use todo_core::sql::DbError;
 use todo_core::{Context, handle as handle_api};
 
@@ -38,11 +39,20 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
         auth: &authenticator,
         signing_secret: config.jwt_secret.as_bytes(),
     };
-    let is_chat = matches!(
-        routes::find(&request.method, &request.path),
-        Match::Found(route, _) if route.endpoint.is_chat()
-    );
-    let (response, events) = if is_chat {
+    let endpoint = match routes::find(&request.method, &request.path) {
+        Match::Found(route, _) => Some(route.endpoint),
+        _ => None,
+    };
+    let publisher = Publisher {
+        dapr_url: config.dapr_url.clone(),
+        pubsub: config.pubsub_name.clone(),
+    };
+    if endpoint == Some(Endpoint::OutboxRelay) {
+        let response = relay::drain(&ctx, &request, &publisher).await;
+        drop(db);
+        return send_response(out, response).await;
+    }
+    let (response, events) = if endpoint.is_some_and(Endpoint::is_chat) {
         chat::handle(&config, &ctx, &request).await
     } else {
         let reply = handle_api(&ctx, &request);
@@ -51,10 +61,6 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
     // The connection goes back to the pool before the broker is called.
     drop(db);
     send_response(out, response).await;
-    let publisher = Publisher {
-        dapr_url: config.dapr_url.clone(),
-        pubsub: config.pubsub_name.clone(),
-    };
     outbox::publish_all(&publisher, &config.database_url, events).await;
 }
 
