@@ -137,6 +137,9 @@ impl Resources {
                     .to_string();
                 self.configurations.push(name);
             }
+            // The Kustomize index that lets `kubectl` apply the same folder;
+            // daprd's loader skips what is not a Dapr kind as well.
+            "Kustomization" if api_version.starts_with("kustomize.config.k8s.io/") => {}
             other => {
                 return Err(ResourceError::new(
                     path,
@@ -164,5 +167,50 @@ impl Resources {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("write");
+        }
+        dir
+    }
+
+    const CRON: &str = "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: tick\nspec:\n  type: bindings.cron\n  version: v1\n  metadata:\n    - name: schedule\n      value: \"@every 1s\"\n";
+
+    #[test]
+    fn a_kustomization_beside_the_resources_is_skipped() {
+        let dir = folder(&[
+            ("tick.yaml", CRON),
+            (
+                "kustomization.yaml",
+                "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - tick.yaml\n",
+            ),
+        ]);
+        let resources = Resources::load(&[dir.path().to_path_buf()]).expect("loads");
+        assert_eq!(resources.components.len(), 1);
+    }
+
+    #[test]
+    fn other_kinds_are_refused_by_name() {
+        let dir = folder(&[(
+            "deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n",
+        )]);
+        let Err(error) = Resources::load(&[dir.path().to_path_buf()]) else {
+            panic!("a Deployment is not a Dapr resource");
+        };
+        assert!(
+            error
+                .to_string()
+                .contains("\"Deployment\" is not a Dapr resource"),
+            "{error}"
+        );
     }
 }

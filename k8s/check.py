@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Offline checks of the Kubernetes files: renders every overlay with
+`kubectl kustomize` and checks what a cluster would get against what the code
+and spin.toml use. Exits non-zero with one line per problem.
+
+- every overlay renders;
+- every SpinApp selects one component of spin.toml, carries the Dapr
+  annotations in `spec.podAnnotations` (enabled, its app-id, port 80, a
+  Configuration the overlay defines) and takes secret variables only from
+  Secrets;
+- every Dapr Component has scopes naming deployed app-ids, credentials only
+  through `secretKeyRef`, and the names the code uses (`pubsub`,
+  `statestore`, cron bindings whose routes the services serve);
+- no overlay holds a Secret with data;
+- the migration Job's script, run against a fresh local Postgres database,
+  applies migrations/postgres and records them so `docket migrate` finds
+  nothing to do, and a second run changes nothing.
+
+Usage: k8s/check.py [--skip-database]
+"""
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+OVERLAYS = ("doks", "minikube")
+SECRET_VARIABLES = {"jwt_secret", "database_url", "llm_api_key", "sendgrid_api_key", "fcm_service_account"}
+CREDENTIAL_FIELDS = {"saslUsername", "saslPassword", "redisPassword", "redisUsername", "password",
+                     "connectionString", "caCert", "clientKey", "brokers", "redisHost"}
+# Credentials an in-cluster development backend may give in plain text.
+PLAIN_IN_DEVELOPMENT = {"brokers", "redisHost"}
+PG_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qAt"]
+
+
+def render(overlay):
+    out = subprocess.run(["kubectl", "kustomize", str(ROOT / "k8s/overlays" / overlay)],
+                         check=True, capture_output=True, text=True).stdout
+    return [doc for doc in yaml.safe_load_all(out) if doc]
+
+
+def manifest():
+    return tomllib.loads((ROOT / "spin.toml").read_text())
+
+
+def routes(spin):
+    return {trigger["route"]: trigger["component"] for trigger in spin["trigger"]["http"]}
+
+
+def serves(spin, component, path):
+    """Whether Spin routes `path` to `component` (exact or `/...` prefix)."""
+    for route, owner in routes(spin).items():
+        if owner != component:
+            continue
+        if route == path or (route.endswith("/...") and path.startswith(route[:-3])):
+            return True
+    return False
+
+
+def check_spinapps(objects, spin, problems, overlay):
+    configurations = {o["metadata"]["name"] for o in objects if o["kind"] == "Configuration"}
+    app_ids = set()
+    for app in (o for o in objects if o["kind"] == "SpinApp"):
+        name, spec = app["metadata"]["name"], app["spec"]
+        where = f"{overlay}: SpinApp {name}"
+        components = spec.get("components", [])
+        if components != [name] or name not in spin["component"]:
+            problems.append(f"{where}: must select exactly its own spin.toml component, has {components}")
+        annotations = spec.get("podAnnotations", {})
+        if app["metadata"].get("annotations", {}).keys() & {"dapr.io/enabled", "dapr.io/app-id"}:
+            problems.append(f"{where}: Dapr annotations on the SpinApp's metadata inject nothing")
+        expected = {"dapr.io/enabled": "true", "dapr.io/app-id": name, "dapr.io/app-port": "80"}
+        for key, value in expected.items():
+            if annotations.get(key) != value:
+                problems.append(f"{where}: podAnnotations[{key}] must be {value!r}, is {annotations.get(key)!r}")
+        if annotations.get("dapr.io/config") not in configurations:
+            problems.append(f"{where}: dapr.io/config names no Configuration in the overlay")
+        for variable in spec.get("variables", []):
+            declared = spin["variables"].get(variable["name"])
+            if declared is None:
+                problems.append(f"{where}: variable {variable['name']} is not declared in spin.toml")
+            if variable["name"] in SECRET_VARIABLES and "value" in variable:
+                problems.append(f"{where}: {variable['name']} must come from a Secret, not a value")
+        app_ids.add(name)
+    return app_ids
+
+
+def check_components(objects, spin, app_ids, problems, overlay):
+    components = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Component"}
+    defaults = {name: spin["variables"][name]["default"] for name in ("pubsub_name", "statestore_name")}
+    for wanted in defaults.values():
+        if wanted not in components:
+            problems.append(f"{overlay}: no Dapr component named {wanted!r}, which spin.toml's defaults use")
+    for name, component in components.items():
+        where = f"{overlay}: Component {name}"
+        scopes = component.get("scopes") or []
+        if not scopes:
+            problems.append(f"{where}: has no scopes")
+        for scope in scopes:
+            if scope not in app_ids:
+                problems.append(f"{where}: scope {scope!r} is no deployed app-id")
+        for item in component["spec"].get("metadata") or []:
+            plain_ok = overlay == "minikube" and item["name"] in PLAIN_IN_DEVELOPMENT
+            if item["name"] in CREDENTIAL_FIELDS and "value" in item and not plain_ok:
+                problems.append(f"{where}: {item['name']} is given in plain text; use secretKeyRef")
+        if component["spec"]["type"] == "bindings.cron":
+            metadata = {i["name"]: i.get("value") for i in component["spec"]["metadata"]}
+            route = metadata.get("route") or f"/{name}"
+            for scope in scopes:
+                if not serves(spin, scope, route):
+                    problems.append(f"{where}: app {scope} does not serve its route {route}")
+            if "input" not in (metadata.get("direction") or ""):
+                problems.append(f"{where}: set direction: input (daprd then skips the OPTIONS probe)")
+
+
+def check_secrets(objects, problems, overlay):
+    for secret in (o for o in objects if o["kind"] == "Secret"):
+        if secret.get("data") or secret.get("stringData"):
+            problems.append(f"{overlay}: Secret {secret['metadata']['name']} carries data in the repository")
+
+
+def job_script(objects):
+    job = next(o for o in objects if o["kind"] == "Job" and o["metadata"]["name"] == "docket-migrate")
+    return job["spec"]["template"]["spec"]["containers"][0]["args"][0]
+
+
+def docket_binary():
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    binary = target / "release/docket"
+    if not binary.exists():
+        sys.exit(f"{binary} is missing: cargo build --release -p docket-cli")
+    return binary
+
+
+def check_migration_job(objects, problems):
+    """Runs the Job's script on a fresh database, then `docket migrate`."""
+    database = f"docket_k8s_check_{secrets.token_hex(4)}"
+    url = f"postgres://postgres@127.0.0.1:5432/{database}?sslmode=disable"
+    subprocess.run(PG_ADMIN + ["-d", "postgres", "-c", f"CREATE DATABASE {database}"], check=True)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            for sql in (ROOT / "migrations/postgres").glob("*.sql"):
+                (Path(folder) / sql.name).write_bytes(sql.read_bytes())
+            script = job_script(objects).replace("/migrations/", f"{folder}/")
+            for run in ("first", "second"):
+                done = subprocess.run(["sh", "-c", script], env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+                                      capture_output=True, text=True)
+                if done.returncode != 0:
+                    problems.append(f"migration Job ({run} run) failed: {done.stderr.strip()}")
+                    return
+                if run == "second" and "applying" in done.stdout:
+                    problems.append(f"migration Job applied again on its second run: {done.stdout.strip()}")
+        done = subprocess.run([str(docket_binary()), "migrate", "--database", url, "--dir",
+                               str(ROOT / "migrations/postgres")], capture_output=True, text=True)
+        if done.returncode != 0 or not done.stdout.startswith("0 migration(s) applied"):
+            problems.append(f"docket migrate disagrees with the Job's records: {done.stdout}{done.stderr}")
+    finally:
+        subprocess.run(PG_ADMIN + ["-d", "postgres", "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"],
+                       check=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skip-database", action="store_true", help="do not run the migration Job's script")
+    args = parser.parse_args()
+    spin = manifest()
+    problems = []
+    rendered = {}
+    for overlay in OVERLAYS:
+        try:
+            objects = render(overlay)
+        except subprocess.CalledProcessError as error:
+            problems.append(f"{overlay}: kubectl kustomize failed: {error.stderr.strip()}")
+            continue
+        rendered[overlay] = objects
+        app_ids = check_spinapps(objects, spin, problems, overlay)
+        check_components(objects, spin, app_ids, problems, overlay)
+        check_secrets(objects, problems, overlay)
+        print(f"{overlay}: {len(objects)} objects rendered")
+    if not args.skip_database and "doks" in rendered:
+        check_migration_job(rendered["doks"], problems)
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
