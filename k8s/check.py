@@ -12,6 +12,14 @@ and spin.toml use. Exits non-zero with one line per problem.
   through `secretKeyRef`, and the names the code uses (`pubsub`,
   `statestore`, cron bindings whose routes the services serve);
 - no overlay holds a Secret with data;
+- every rendered object is valid against its schema, offline: built-in
+  kinds against the OpenAPI schemas of Kubernetes KUBERNETES_VERSION that
+  kubernetes-validate bundles (strict, so an unknown field is an error; the
+  first error of each object is reported), custom resources against the
+  openAPIV3Schema of their version in the CRDs vendored in k8s/crds (every
+  error; a field the schema does not declare, which the API server would
+  silently prune, is an error) and their metadata against ObjectMeta; a kind
+  with no schema is a problem;
 - the migration Job's script, run against a fresh local Postgres database,
   applies migrations/postgres and records them so `docket migrate` finds
   nothing to do, and a second run changes nothing.
@@ -28,6 +36,8 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+import jsonschema
+import kubernetes_validate
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +47,12 @@ CREDENTIAL_FIELDS = {"saslUsername", "saslPassword", "redisPassword", "redisUser
                      "connectionString", "caCert", "clientKey", "brokers", "redisHost"}
 # Credentials an in-cluster development backend may give in plain text.
 PLAIN_IN_DEVELOPMENT = {"brokers", "redisHost"}
+# The Kubernetes minor whose schemas (bundled by kubernetes-validate) the
+# built-in kinds are checked against: keep it at the minor the DOKS cluster
+# runs (DO_K8S_VERSION in k8s/scripts/create-cluster.sh). The kubectl on these
+# machines is 1.32.
+KUBERNETES_VERSION = "1.32"
+CRDS = ROOT / "k8s/crds"
 PG_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qAt"]
 
 
@@ -126,6 +142,93 @@ def check_secrets(objects, problems, overlay):
             problems.append(f"{overlay}: Secret {secret['metadata']['name']} carries data in the repository")
 
 
+def structural(schema):
+    """A CRD schema node as JSON Schema that rejects what the API server would
+    prune: an object's undeclared fields, unless it is a map
+    (`additionalProperties`) or keeps them (x-kubernetes-preserve-unknown-fields).
+    `allOf`/`anyOf`/`oneOf`/`not` only validate values and are kept as they are."""
+    schema = dict(schema)
+    if schema.get("x-kubernetes-int-or-string") and "anyOf" not in schema:
+        schema["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+    if schema.get("nullable") and "type" in schema:
+        schema["type"] = [schema["type"], "null"]
+    if "properties" in schema:
+        schema["properties"] = {name: structural(node) for name, node in schema["properties"].items()}
+    if isinstance(schema.get("additionalProperties"), dict):
+        schema["additionalProperties"] = structural(schema["additionalProperties"])
+    if isinstance(schema.get("items"), dict):
+        schema["items"] = structural(schema["items"])
+    if (schema.get("type") == "object" and "additionalProperties" not in schema
+            and not schema.get("x-kubernetes-preserve-unknown-fields")):
+        schema["additionalProperties"] = False
+    return schema
+
+
+def crd_validators():
+    """A validator for each served version of the CRDs in k8s/crds, by
+    (apiVersion, kind). `metadata` is left to `check_object_meta`: the API
+    server checks it as ObjectMeta whatever the CRD says."""
+    validators = {}
+    for path in sorted(CRDS.rglob("*.yaml")):
+        for crd in yaml.safe_load_all(path.read_text()):
+            if not crd or crd.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = crd["spec"]
+            for version in (v for v in spec["versions"] if v.get("served")):
+                schema = structural(version["schema"]["openAPIV3Schema"])
+                schema["properties"]["metadata"] = {"type": "object"}
+                key = (f"{spec['group']}/{version['name']}", spec["names"]["kind"])
+                validators[key] = jsonschema.Draft202012Validator(schema)
+    return validators
+
+
+def field(path):
+    """`spec.metadata[0].name` for a jsonschema error path."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".") or "top level"
+
+
+def builtin(api_version):
+    """Whether an apiVersion belongs to Kubernetes itself (core, apps, batch,
+    autoscaling, …, *.k8s.io) rather than to a CRD."""
+    group = api_version.rpartition("/")[0]
+    return "." not in group or group.endswith(".k8s.io")
+
+
+def check_builtin(obj, where, problems):
+    """Strict check against the Kubernetes OpenAPI schemas; reports the first error."""
+    try:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.SchemaNotFoundError:
+        problems.append(f"{where}: no schema for {obj['apiVersion']} {obj['kind']} in Kubernetes {KUBERNETES_VERSION}")
+    except kubernetes_validate.ValidationError as error:
+        problems.append(f"{where}: {field(error.path)}: {error.message}")
+
+
+def check_object_meta(obj, where, problems):
+    """A custom resource's metadata against ObjectMeta, by way of a ConfigMap
+    that has nothing but that metadata."""
+    check_builtin({"apiVersion": "v1", "kind": "ConfigMap", "metadata": obj.get("metadata", {})}, where, problems)
+
+
+def check_schemas(objects, validators, problems, overlay):
+    """Every object against its CRD's schema or Kubernetes' own."""
+    for obj in objects:
+        api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
+        where = f"{overlay}: {kind} {obj.get('metadata', {}).get('name')}"
+        validator = validators.get((api_version, kind))
+        if validator:
+            for error in sorted(validator.iter_errors(obj), key=lambda e: field(e.absolute_path)):
+                problems.append(f"{where}: {field(error.absolute_path)}: {error.message}")
+            check_object_meta(obj, where, problems)
+        elif builtin(api_version):
+            check_builtin(obj, where, problems)
+        else:
+            problems.append(f"{where}: no schema for {api_version} {kind}: vendor its CRD into k8s/crds")
+
+
 def job_script(objects):
     job = next(o for o in objects if o["kind"] == "Job" and o["metadata"]["name"] == "docket-migrate")
     return job["spec"]["template"]["spec"]["containers"][0]["args"][0]
@@ -171,6 +274,7 @@ def main():
     parser.add_argument("--skip-database", action="store_true", help="do not run the migration Job's script")
     args = parser.parse_args()
     spin = manifest()
+    validators = crd_validators()
     problems = []
     rendered = {}
     for overlay in OVERLAYS:
@@ -183,6 +287,7 @@ def main():
         app_ids = check_spinapps(objects, spin, problems, overlay)
         check_components(objects, spin, app_ids, problems, overlay)
         check_secrets(objects, problems, overlay)
+        check_schemas(objects, validators, problems, overlay)
         print(f"{overlay}: {len(objects)} objects rendered")
     if not args.skip_database and "doks" in rendered:
         check_migration_job(rendered["doks"], problems)

@@ -22,7 +22,7 @@ SECRET_VALUES = {
 }
 SETTINGS = {
     **SECRET_VALUES,
-    "DO_K8S_VERSION": "1.31.1-do.5",
+    "DO_K8S_VERSION": "1.32.2-do.0",
     "IMAGE": "registry.digitalocean.com/docket/docket-app:1.0.0",
     "REDPANDA_BROKERS": "seed.example.fmc.prd.cloud.redpanda.com:9092",
     "REDPANDA_USERNAME": "docket",
