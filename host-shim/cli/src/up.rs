@@ -64,6 +64,14 @@ pub struct UpArgs {
     /// Serve the components only; a real `dapr run` provides the Dapr API on --dapr-http-port
     #[arg(long)]
     no_sidecar: bool,
+    /// Serve only these components (repeatable or comma-separated), as one
+    /// service of a deployment; by default all
+    #[arg(
+        long = "component",
+        env = "SPIN_COMPONENTS_TO_RETAIN",
+        value_delimiter = ','
+    )]
+    components: Vec<String>,
     #[command(flatten)]
     dapr: DaprArgs,
 }
@@ -76,7 +84,8 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         })?;
     }
     let mut config = runtime_config(&args)?;
-    let app = docket_manifest::load(&args.manifest)?;
+    let mut app = docket_manifest::load(&args.manifest)?;
+    app.retain_components(&args.components)?;
     crate::local_secrets::fill_missing(&app, &mut config)?;
     let embedded_db = config
         .runtime_config

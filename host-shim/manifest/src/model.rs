@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::ManifestError;
 use crate::route::RoutePattern;
 use crate::template::Template;
 
@@ -33,6 +34,37 @@ pub struct Variable {
 pub struct HttpTrigger {
     pub route: TriggerRoute,
     pub handler: HttpHandler,
+}
+
+impl App {
+    /// Keeps only the components `ids` names and the triggers that reach
+    /// them (static responses stay), as Spin does for
+    /// `SPIN_COMPONENTS_TO_RETAIN`; an empty list keeps everything.
+    pub fn retain_components(&mut self, ids: &[String]) -> Result<(), ManifestError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        if let Some(unknown) = ids.iter().find(|id| !self.components.contains_key(*id)) {
+            return Err(ManifestError::Invalid {
+                path: self.path.clone(),
+                field: "component".into(),
+                message: format!(
+                    "no component {unknown:?} to keep (the manifest has {})",
+                    self.components
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        self.components.retain(|id, _| ids.contains(id));
+        self.triggers.retain(|trigger| match &trigger.handler {
+            HttpHandler::Component(id) => ids.contains(id),
+            HttpHandler::Static(_) => true,
+        });
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -167,3 +167,29 @@ fn rejects_bad_values_with_their_field() {
         );
     }
 }
+
+#[test]
+fn retaining_components_drops_the_others_and_their_routes() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/manifests/valid.toml");
+    let mut app = load(&path).unwrap();
+    let keep = app.components.keys().next().unwrap().clone();
+    app.retain_components(std::slice::from_ref(&keep)).unwrap();
+    assert_eq!(app.components.keys().collect::<Vec<_>>(), [&keep]);
+    assert!(!app.triggers.is_empty());
+    for trigger in &app.triggers {
+        if let HttpHandler::Component(id) = &trigger.handler {
+            assert_eq!(id, &keep);
+        }
+    }
+}
+
+#[test]
+fn retaining_an_unknown_component_is_refused_by_name() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/manifests/valid.toml");
+    let mut app = load(&path).unwrap();
+    let error = app.retain_components(&["nope".to_string()]).unwrap_err();
+    assert!(
+        error.to_string().contains("no component \"nope\""),
+        "{error}"
+    );
+}

@@ -67,6 +67,8 @@ pub struct Setup {
     /// then a copy of the repository's with these added).
     pub allowed_hosts: Vec<String>,
     pub variables: Vec<(String, String)>,
+    /// More `docket up` arguments.
+    pub args: Vec<String>,
 }
 
 impl Default for Setup {
@@ -75,6 +77,7 @@ impl Default for Setup {
             resources: default_resources(),
             allowed_hosts: Vec::new(),
             variables: Vec::new(),
+            args: Vec::new(),
         }
     }
 }
@@ -132,6 +135,7 @@ impl TodoApp {
         for (name, value) in variables {
             args.extend(["--variable".to_string(), format!("{name}={value}")]);
         }
+        args.extend(setup.args);
         let manifest = if setup.allowed_hosts.is_empty() {
             repo_root().join("spin.toml")
         } else {

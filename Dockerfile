@@ -1,0 +1,26 @@
+# The `docket` host with Docket's components, for clusters without SpinKube:
+# each service runs as an ordinary pod with an injected daprd, e.g.
+#   env: SPIN_COMPONENTS_TO_RETAIN=todo-api, SPIN_VARIABLE_JWT_SECRET (from a Secret), ...
+#   annotations: dapr.io/enabled "true", dapr.io/app-id "todo-api", dapr.io/app-port "8080"
+# The components reach daprd at localhost:3500, as under SpinKube.
+FROM rust:1.95-bookworm AS build
+RUN rustup target add wasm32-wasip2
+WORKDIR /src
+COPY . .
+RUN scripts/build-components && cargo build --release --locked -p docket-cli
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /app docket
+WORKDIR /app
+COPY --from=build /src/target/release/docket /usr/local/bin/docket
+COPY --from=build /src/spin.toml /app/spin.toml
+COPY --from=build /src/migrations /app/migrations
+COPY --from=build /src/components/target/wasm32-wasip2/release/*.wasm /app/components/target/wasm32-wasip2/release/
+RUN mkdir -p /app/.docket && chown docket /app/.docket
+USER docket
+EXPOSE 8080
+ENTRYPOINT ["docket"]
+CMD ["up", "--no-sidecar", "--listen", "0.0.0.0:8080", "--no-watch"]
