@@ -12,6 +12,8 @@ and spin.toml use. Exits non-zero with one line per problem.
   through `secretKeyRef`, and the names the code uses (`pubsub`,
   `statestore`, cron bindings whose routes the services serve);
 - no overlay holds a Secret with data;
+- k8s/scripts/redpanda-setup.sh creates the topics the code uses and grants
+  each deployed app-id its consumer group;
 - every rendered object is valid against its schema, offline: built-in
   kinds against the OpenAPI schemas of Kubernetes KUBERNETES_VERSION that
   kubernetes-validate bundles (strict, so an unknown field is an error; the
@@ -29,6 +31,7 @@ Usage: k8s/check.py [--skip-database]
 
 import argparse
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -229,6 +232,28 @@ def check_schemas(objects, validators, problems, overlay):
             problems.append(f"{where}: no schema for {api_version} {kind}: vendor its CRD into k8s/crds")
 
 
+def rust_constant(path, name):
+    """The value of `const NAME: &str = "...";` in a Rust source file."""
+    found = re.search(rf'const {name}: &str = "([^"]+)";', (ROOT / path).read_text())
+    if not found:
+        raise SystemExit(f"{path} no longer defines {name}")
+    return found.group(1)
+
+
+def check_topics_and_groups(app_ids, problems):
+    """The Redpanda setup creates the topics the code publishes and
+    subscribes to, and grants every deployed app-id its consumer group."""
+    setup = (ROOT / "k8s/scripts/redpanda-setup.sh").read_text()
+    topics = {rust_constant("components/events/src/lib.rs", "TASK_EVENTS_TOPIC"),
+              rust_constant("components/notify/src/notifier.rs", "DEAD_LETTER_TOPIC")}
+    created = set(re.search(r"for topic in ([^;]+);", setup).group(1).split())
+    if created != topics:
+        problems.append(f"redpanda-setup.sh creates topics {sorted(created)}, the code uses {sorted(topics)}")
+    groups = set(re.search(r"for group in ([^;]+);", setup).group(1).split())
+    if groups != app_ids:
+        problems.append(f"redpanda-setup.sh grants consumer groups {sorted(groups)}, the app-ids are {sorted(app_ids)}")
+
+
 def job_script(objects):
     job = next(o for o in objects if o["kind"] == "Job" and o["metadata"]["name"] == "docket-migrate")
     return job["spec"]["template"]["spec"]["containers"][0]["args"][0]
@@ -288,6 +313,8 @@ def main():
         check_components(objects, spin, app_ids, problems, overlay)
         check_secrets(objects, problems, overlay)
         check_schemas(objects, validators, problems, overlay)
+        if overlay == "doks":
+            check_topics_and_groups(app_ids, problems)
         print(f"{overlay}: {len(objects)} objects rendered")
     if not args.skip_database and "doks" in rendered:
         check_migration_job(rendered["doks"], problems)
