@@ -9,6 +9,7 @@ use docket_spin::publish::Publisher;
 use serde_json::json;
 use todo_core::http::{Request, Response};
 use todo_core::outbox::RELAY_BATCH;
+use todo_core::sql::filled_limit;
 use todo_core::{Context, handle as handle_api};
 
 /// Well inside the host's 30 s deadline.
@@ -28,7 +29,7 @@ pub async fn drain(ctx: &Context<'_>, request: &Request, publisher: &Publisher) 
         published += claimed - failures;
         failed += failures;
         // A failure means the broker is in trouble: the next tick retries.
-        if failures > 0 || i64::try_from(claimed).unwrap_or(i64::MAX) < RELAY_BATCH {
+        if failures > 0 || !filled_limit(claimed, RELAY_BATCH) {
             break;
         }
     }

@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::http::ApiError;
 use crate::outbox::{PendingEvent, record_reminder, record_task_event};
 use crate::recurring::{COLUMNS, RecurringTask, fill_tag_ids, parse_recurrence, template_from_row};
-use crate::sql::{Db, Dialect, Param, Query, transaction};
+use crate::sql::{Db, Dialect, Param, Query, filled_limit, transaction};
 use crate::tasks::{RETURNED_COLUMNS, attach_tags, insert_tags, task_from_row};
 
 /// How much one batch takes on.
@@ -69,7 +69,7 @@ pub fn generate_batch(db: &dyn Db, now: DateTime<Utc>, limits: Limits) -> Result
         let templates = claim_due_templates(db, now, limits.templates)?;
         let mut batch = Batch {
             claimed: templates.len(),
-            more: i64::try_from(templates.len()).unwrap_or(i64::MAX) >= limits.templates,
+            more: filled_limit(templates.len(), limits.templates),
             ..Batch::default()
         };
         for (template, next) in &templates {
@@ -227,7 +227,7 @@ pub fn remind_batch(db: &dyn Db, now: DateTime<Utc>, limit: i64) -> Result<Batch
         )?;
         let mut batch = Batch {
             claimed: rows.len(),
-            more: i64::try_from(rows.len()).unwrap_or(i64::MAX) >= limit,
+            more: filled_limit(rows.len(), limit),
             ..Batch::default()
         };
         for row in &rows {

@@ -337,6 +337,12 @@ pub fn insert_tag_links(
     Ok(())
 }
 
+/// Whether a query that returned `rows` rows hit its `LIMIT`, so more rows
+/// may be waiting for the next batch.
+pub fn filled_limit(rows: usize, limit: i64) -> bool {
+    i64::try_from(rows).unwrap_or(i64::MAX) >= limit
+}
+
 /// Runs `work` in a transaction: commits when it returns `Ok`, rolls back
 /// otherwise (including on a failed commit), so a connection never goes back
 /// to a pool with a transaction open.
