@@ -4,6 +4,8 @@
 //!
 //! Timestamps are RFC 3339 strings in UTC.
 
+pub mod trace;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

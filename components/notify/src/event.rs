@@ -1,7 +1,8 @@
 //! Reading a pub/sub delivery: a CloudEvents 1.0 envelope (structured mode,
-//! unknown attributes such as Dapr's `topic` or `traceparent` ignored) around
-//! a [`TaskEvent`] or [`ReminderEvent`].
+//! unknown attributes such as Dapr's `topic` ignored; the trace id of its
+//! `traceparent` kept for the log) around a [`TaskEvent`] or [`ReminderEvent`].
 
+use docket_events::trace::trace_id;
 use docket_events::{Priority, REMINDER_EVENT_TYPE, ReminderEvent, TaskEvent, TaskEventType};
 use serde::Deserialize;
 use serde_json::Value;
@@ -39,6 +40,8 @@ pub struct Notice {
     pub priority: Option<Priority>,
     pub due_at: Option<String>,
     pub completed_at: Option<String>,
+    /// The W3C trace id the event arrived under, if it carried a valid one.
+    pub trace_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -49,6 +52,8 @@ struct Envelope {
     event_type: String,
     #[serde(default)]
     data: Value,
+    #[serde(default)]
+    traceparent: Option<String>,
 }
 
 /// A delivery whose envelope is sound; its payload is read by [`Self::notice`].
@@ -57,6 +62,7 @@ pub(crate) struct Event {
     /// The payload's `event_id` where it has one, else the CloudEvent `id`.
     pub event_id: String,
     pub event_type: String,
+    pub trace_id: Option<String>,
     data: Value,
 }
 
@@ -87,6 +93,11 @@ pub(crate) fn parse(body: &[u8]) -> Result<Event, Unusable> {
     Ok(Event {
         event_id,
         event_type: envelope.event_type,
+        trace_id: envelope
+            .traceparent
+            .as_deref()
+            .and_then(trace_id)
+            .map(str::to_string),
         data,
     })
 }
@@ -137,6 +148,7 @@ impl Event {
             priority: Some(task.priority),
             due_at: task.due_at,
             completed_at: task.completed_at,
+            trace_id: self.trace_id.clone(),
         })
     }
 
@@ -152,6 +164,7 @@ impl Event {
             priority: None,
             due_at: event.due_at,
             completed_at: None,
+            trace_id: self.trace_id.clone(),
         })
     }
 }
@@ -159,4 +172,34 @@ impl Event {
 /// Parser messages can quote the input; a bounded prefix is enough to log.
 fn short(text: &str) -> String {
     text.chars().take(160).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope(traceparent: &str) -> Vec<u8> {
+        serde_json::json!({
+            "specversion": "1.0",
+            "id": "e1",
+            "type": "task.deleted",
+            "data": {},
+            "traceparent": traceparent,
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn keeps_the_trace_id_of_a_valid_traceparent_only() {
+        let traced = parse(&envelope(
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        ))
+        .unwrap();
+        assert_eq!(
+            traced.trace_id.as_deref(),
+            Some("0af7651916cd43dd8448eb211c80319c")
+        );
+        assert_eq!(parse(&envelope("not-a-trace")).unwrap().trace_id, None);
+    }
 }

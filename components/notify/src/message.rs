@@ -77,6 +77,7 @@ mod tests {
             priority: Some(Priority::High),
             due_at: Some("2026-03-05T18:00:00+01:00".into()),
             completed_at: Some("2026-03-04T09:30:00.000Z".into()),
+            trace_id: None,
         }
     }
 

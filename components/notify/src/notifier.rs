@@ -204,8 +204,25 @@ impl<H: HttpClient, S: StateStore> Notifier<'_, H, S> {
         self.store
             .save(&key, &store::to_json(&record), None)
             .await?;
+        if record.status == Status::Sent {
+            log_sent(notice, &record);
+        }
         Ok(verdict(&record))
     }
+}
+
+/// One line per notice sent, with the trace id that links it to the request
+/// that caused it. No addresses or message text: those stay in the record.
+fn log_sent(notice: &Notice, record: &DeliveryRecord) {
+    eprintln!(
+        "{} notice for event {} sent by {} via {}, attempt {}, trace_id={}",
+        notice.kind.as_str(),
+        notice.event_id,
+        record.channel.as_str(),
+        record.provider.as_str(),
+        record.attempts,
+        notice.trace_id.as_deref().unwrap_or("-"),
+    );
 }
 
 fn verdict(record: &DeliveryRecord) -> Verdict {

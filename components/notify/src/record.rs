@@ -57,6 +57,16 @@ pub enum Provider {
     Mailbox,
 }
 
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Sendgrid => "sendgrid",
+            Provider::Fcm => "fcm",
+            Provider::Mailbox => "mailbox",
+        }
+    }
+}
+
 /// One device a push goes to. The token itself is not kept, only a
 /// fingerprint: the first 16 bytes of its SHA-256, in hex.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

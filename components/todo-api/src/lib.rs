@@ -38,6 +38,7 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
         now: chrono::Utc::now(),
         auth: &authenticator,
         signing_secret: config.jwt_secret.as_bytes(),
+        traceparent: request.header("traceparent"),
     };
     let endpoint = match routes::find(&request.method, &request.path) {
         Match::Found(route, _) => Some(route.endpoint),

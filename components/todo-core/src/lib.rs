@@ -38,6 +38,18 @@ pub struct Context<'a> {
     pub auth: &'a dyn Authenticator,
     /// The HS256 secret the signup and login endpoints sign tokens with.
     pub signing_secret: &'a [u8],
+    /// The request's W3C `traceparent`, carried on by the events it causes.
+    pub traceparent: Option<&'a str>,
+}
+
+impl Context<'_> {
+    /// Where the events this request writes come from.
+    pub fn origin(&self) -> outbox::Origin<'_> {
+        outbox::Origin {
+            at: self.now,
+            traceparent: self.traceparent,
+        }
+    }
 }
 
 /// Who is calling.

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use docket_events::{
     REMINDER_EVENT_TYPE, ReminderEvent, SCHEMA_VERSION, TASK_EVENTS_TOPIC, Task, TaskEvent,
-    TaskEventType, cloud_event,
+    TaskEventType, cloud_event, trace::TraceParent,
 };
 use serde::Serialize;
 
@@ -31,10 +31,28 @@ pub struct PendingEvent {
     pub envelope: String,
 }
 
+/// When an event happened and, if a request caused it, the request's W3C
+/// `traceparent`, which the event carries on so the trace follows it.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub at: DateTime<Utc>,
+    pub traceparent: Option<&'a str>,
+}
+
+impl Origin<'_> {
+    /// An event no request caused (the scheduler's).
+    pub fn untraced(at: DateTime<Utc>) -> Origin<'static> {
+        Origin {
+            at,
+            traceparent: None,
+        }
+    }
+}
+
 /// Writes a task event to the outbox, claimed for the caller to publish.
 pub fn record_task_event(
     db: &dyn Db,
-    now: DateTime<Utc>,
+    origin: Origin,
     event_type: TaskEventType,
     task: &Task,
     changed_fields: Vec<String>,
@@ -46,10 +64,10 @@ pub fn record_task_event(
         task_id: task.id,
         task_data: task.clone(),
         user_id: task.user_id.clone(),
-        timestamp: format_timestamp(now),
+        timestamp: format_timestamp(origin.at),
         changed_fields,
     };
-    enqueue(db, now, &event.event_id, event_type.as_str(), &event)
+    enqueue(db, origin, &event.event_id, event_type.as_str(), &event)
 }
 
 /// Writes a reminder for `task` to the outbox, claimed for the caller.
@@ -69,19 +87,34 @@ pub fn record_reminder(
         user_id: task.user_id.clone(),
         timestamp: format_timestamp(now),
     };
-    enqueue(db, now, &event.event_id, REMINDER_EVENT_TYPE, &event)
+    enqueue(
+        db,
+        Origin::untraced(now),
+        &event.event_id,
+        REMINDER_EVENT_TYPE,
+        &event,
+    )
 }
 
 /// One outbox row holding `data` as a CloudEvent on [`TASK_EVENTS_TOPIC`].
 fn enqueue(
     db: &dyn Db,
-    now: DateTime<Utc>,
+    origin: Origin,
     event_id: &str,
     event_type: &str,
     data: &impl Serialize,
 ) -> Result<PendingEvent, DbError> {
+    let now = origin.at;
     let timestamp = format_timestamp(now);
-    let envelope = cloud_event(event_id, event_type, SOURCE, &timestamp, data).to_string();
+    let mut envelope = cloud_event(event_id, event_type, SOURCE, &timestamp, data);
+    // A valid one only: the broker starts a fresh trace for the rest.
+    if let Some(traceparent) = origin
+        .traceparent
+        .filter(|t| TraceParent::parse(t).is_some())
+    {
+        envelope["traceparent"] = traceparent.into();
+    }
+    let envelope = envelope.to_string();
     let rows = db.query(
         &db.q()
             .sql("INSERT INTO event_outbox (event_id, topic, event_type, payload, created_at, claimed_until) VALUES (")

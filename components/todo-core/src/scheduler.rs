@@ -15,7 +15,7 @@ use docket_events::{Task, TaskEventType};
 use serde::Serialize;
 
 use crate::http::ApiError;
-use crate::outbox::{PendingEvent, record_reminder, record_task_event};
+use crate::outbox::{Origin, PendingEvent, record_reminder, record_task_event};
 use crate::recurring::{COLUMNS, RecurringTask, fill_tag_ids, parse_recurrence, template_from_row};
 use crate::sql::{Db, Dialect, Param, Query, filled_limit, transaction};
 use crate::tasks::{RETURNED_COLUMNS, attach_tags, insert_tags, task_from_row};
@@ -138,7 +138,7 @@ fn catch_up(
         if let Some(task) = insert_occurrence(db, now, template, occurrence)? {
             events.push(record_task_event(
                 db,
-                now,
+                Origin::untraced(now),
                 TaskEventType::Created,
                 &task,
                 Vec::new(),

@@ -175,7 +175,7 @@ pub fn delete(ctx: &Context, user_id: &str, id: i64) -> Result<Reply, ApiError> 
             let task = load_task(db, user_id, task_id)?;
             events.push(record_task_event(
                 db,
-                ctx.now,
+                ctx.origin(),
                 TaskEventType::Updated,
                 &task,
                 vec!["tags".into()],

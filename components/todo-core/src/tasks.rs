@@ -262,7 +262,7 @@ pub fn create(ctx: &Context, user_id: &str, request: &Request) -> Result<Reply, 
             attach_tags(db, &mut created)?;
         }
         let task = created.remove(0);
-        let event = record_task_event(db, now, TaskEventType::Created, &task, Vec::new())?;
+        let event = record_task_event(db, ctx.origin(), TaskEventType::Created, &task, Vec::new())?;
         Ok::<_, ApiError>((task, event))
     })?;
     let location = format!("/api/{user_id}/tasks/{}", task.id);
@@ -407,7 +407,7 @@ fn apply_update(
     } else {
         (TaskEventType::Updated, update.changed)
     };
-    let event = record_task_event(db, ctx.now, event_type, &task, changed)?;
+    let event = record_task_event(db, ctx.origin(), event_type, &task, changed)?;
     Ok((task, Some(event)))
 }
 
@@ -493,7 +493,7 @@ pub fn delete(ctx: &Context, user_id: &str, id: i64, request: &Request) -> Resul
         )?;
         Ok::<_, ApiError>(record_task_event(
             db,
-            ctx.now,
+            ctx.origin(),
             TaskEventType::Deleted,
             &task,
             Vec::new(),

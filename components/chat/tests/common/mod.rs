@@ -59,6 +59,7 @@ impl TaskApi for Api {
             now: self.now,
             auth: &self.auth,
             signing_secret: b"unused",
+            traceparent: None,
         };
         let reply = handle_as(&ctx, &user, &request);
         let body = serde_json::from_slice(&reply.response.body).unwrap_or(Value::Null);

@@ -104,6 +104,7 @@ impl Api {
             now: *self.now.borrow(),
             auth: &self.auth,
             signing_secret: SECRET,
+            traceparent: docket_http::find_header(&request.headers, "traceparent"),
         };
         let reply = todo_core::handle(&ctx, &request);
         let body = if reply.response.body.is_empty() {
