@@ -15,18 +15,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from common import free_port, wrk
-from todo_api import DOCKET, MANIFEST, ROOT, TODO_API, call, raise_open_files, stop, wait_ready
+from common import (DOCKET, MANIFEST, TODO_API, by_mode, call, free_port, raise_open_files, start_docket, stop, wait_ready,
+                    write_result, wrk)
 
 USER = "chat-bench"
 # One connection: the latency of a request alone; 16: under concurrent load.
 CONNECTIONS = (1, 16)
 THREADS = 2
 TARGET = "history of 100 messages: p50 < 5 ms"
-RESULTS = ROOT / "benches/results/chat.json"
 
 
 def lua_post(token, body):
@@ -58,7 +56,7 @@ def conversation_of(base, token, messages):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", default="10s", help="per row (wrk -d)")
+    parser.add_argument("--duration", default=os.environ.get("BENCH_DURATION", by_mode("10s", "3s")), help="per row (wrk -d)")
     args = parser.parse_args()
     for needed in (DOCKET, TODO_API):
         if not needed.exists():
@@ -79,12 +77,7 @@ def main():
                                env=env, check=True, capture_output=True, text=True).stdout.strip()
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        log = work / "docket.log"
-        with log.open("wb") as log_file:
-            process = subprocess.Popen(
-                [str(DOCKET), "up", "-f", str(MANIFEST), "--listen", f"127.0.0.1:{port}", "--data-dir", str(data_dir),
-                 "--no-watch", "--dapr-http-port", "0"],
-                env=env, cwd=work, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, start_new_session=True)
+        process, log = start_docket(work, env, port, "--dapr-http-port", "0", data_dir=data_dir)
         wait_ready(process, base, log)
         print("building a 100- and a 1000-message conversation", flush=True)
         short = conversation_of(base, token, 100)
@@ -122,10 +115,8 @@ def main():
         ratio = row["p50_ms"] / reference if reference else float("nan")
         print(f"{name:<26}{connections:>6}{row['rps']:>10.0f}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}"
               f"{row['errors']:>8}{ratio:>10.1f}x{note}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     rows_out = [dict(endpoint=name, connections=connections, **row) for (name, connections), row in results.items()]
-    RESULTS.write_text(json.dumps({"duration": args.duration, "results": rows_out}, indent=2) + "\n")
-    print(f"\nwrote {RESULTS}")
+    write_result("chat", {"duration": args.duration, "target": TARGET, "results": rows_out})
     return 0
 
 

@@ -6,7 +6,6 @@ same run, and measures docket's cold and warm start for the repo's spin.toml.
 Prints a table and writes benches/results/host.json. Numbers, not assertions.
 """
 
-import json
 import os
 import shutil
 import statistics
@@ -17,17 +16,15 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import free_port, wrk as run_wrk
+from common import COMPONENTS, DOCKET, MANIFEST, ROOT, by_mode, free_port, write_result, wrk as run_wrk
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCKET = ROOT / "target/release/docket"
-HELLO = ROOT / "components/target/wasm32-wasip2/release/hello.wasm"
+HELLO = COMPONENTS / "hello.wasm"
 WASMTIME_VERSION = "48.0.8"
 WASMTIME_ROOT = Path(os.environ.get("WASMTIME_ROOT", Path.home() / ".cache/docket/wasmtime-48"))
-DURATION = os.environ.get("BENCH_DURATION", "10s")
+DURATION = os.environ.get("BENCH_DURATION", by_mode("10s", "3s"))
 THREADS, CONNECTIONS = 2, 64
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
-STARTS = int(os.environ.get("BENCH_STARTS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", by_mode("2", "1")))
+STARTS = int(os.environ.get("BENCH_STARTS", by_mode("5", "2")))
 
 
 def run(*cmd, **kw):
@@ -47,8 +44,11 @@ def wait_http(url, timeout=60.0):
 
 
 def ensure_tools():
-    run("cargo", "build", "--release", "-p", "docket-cli", cwd=ROOT)
-    run(str(ROOT / "scripts/build-components"), cwd=ROOT)
+    # benches/run builds once for every bench; alone, build what is missing.
+    if not DOCKET.exists():
+        run("cargo", "build", "--release", "-p", "docket-cli", cwd=ROOT)
+    if not HELLO.exists():
+        run(str(ROOT / "scripts/build-components"), cwd=ROOT)
     if not shutil.which("wrk"):
         run("apt-get", "install", "-y", "-q", "wrk")
     wasmtime = WASMTIME_ROOT / "bin/wasmtime"
@@ -126,7 +126,7 @@ def start_time(data_dir, manifest):
 
 
 def startup(work):
-    manifest = ROOT / "spin.toml"
+    manifest = MANIFEST
     run(str(DOCKET), "build", "-f", str(manifest), cwd=ROOT, stdout=subprocess.DEVNULL)
     cold, warm = [], []
     for i in range(STARTS):
@@ -157,9 +157,7 @@ def main():
     print(f"ratio docket/wasmtime: throughput {report['ratio_rps_docket_over_wasmtime']:.2f}x, "
           f"p99 {report['ratio_p99_docket_over_wasmtime']:.2f}x")
     print(f"startup of spin.toml (median of {STARTS}): cold {starts['cold_ms']:.0f} ms, warm {starts['warm_ms']:.0f} ms")
-    out = ROOT / "benches/results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "host.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_result("host", report)
     return 0
 
 

@@ -15,14 +15,10 @@ assertions. Needs target/release/docket and the components built first:
 """
 
 import argparse
-import base64
-import hashlib
-import hmac
 import json
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,17 +29,16 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from common import free_port
-from todo_api import DOCKET, MANIFEST, ROOT, log_tail, stop, wait_ready
+from common import (by_mode, free_port, log_tail, percentile, start_docket, start_redis, stop, stop_redis, token,
+                    wait_ready, write_result)
 
 USERS = 20
-LATENCY_EVENTS = 300
+LATENCY_EVENTS = by_mode(300, 50)
 LATENCY_GAP_S = 0.01
-THROUGHPUT_EVENTS = 3000
+THROUGHPUT_EVENTS = by_mode(3000, 300)
 PUBLISHERS = 16
 TARGET_P99_MS = 100.0
 TARGET = f"event published → email request received: p99 < {TARGET_P99_MS:.0f} ms"
-RESULTS = ROOT / "benches/results/notifications.json"
 SENDGRID_KEY = "SG.bench-key"
 BACKENDS = ("embedded", "redis")
 
@@ -83,16 +78,6 @@ class FakeSendGrid:
             return self.arrivals.get(event_id)
 
 
-def token(secret, user):
-    def b64(data):
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-    now = int(time.time())
-    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    claims = b64(json.dumps({"sub": user, "iat": now, "exp": now + 3600}).encode())
-    signature = hmac.new(secret.encode(), f"{header}.{claims}".encode(), hashlib.sha256).digest()
-    return f"{header}.{claims}.{b64(signature)}"
-
-
 def post(url, body, headers=None, method="POST"):
     data = json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method,
@@ -130,11 +115,6 @@ def wait_arrivals(sendgrid, ids, timeout_s=120):
             missing = sum(1 for i in ids if sendgrid.arrived(i) is None)
             raise RuntimeError(f"{missing} of {len(ids)} emails never arrived")
         time.sleep(0.01)
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def latency(dapr, sendgrid):
@@ -183,17 +163,6 @@ def resources(backend, redis_port):
     return {"pubsub.yaml": head.format("pubsub") + pubsub, "statestore.yaml": head.format("statestore") + state}
 
 
-def start_redis(work):
-    port = free_port()
-    process = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                                "--appendonly", "no", "--dir", str(work)], stdout=subprocess.DEVNULL)
-    for _ in range(100):
-        if subprocess.run(["redis-cli", "-p", str(port), "PING"], capture_output=True, text=True).stdout.strip() == "PONG":
-            return process, port
-        time.sleep(0.05)
-    raise RuntimeError("redis-server did not answer")
-
-
 def run_backend(backend, work):
     work.mkdir()
     redis, redis_port = start_redis(work) if backend == "redis" else (None, None)
@@ -210,13 +179,7 @@ def run_backend(backend, work):
     log = work / "docket.log"
     process = None
     try:
-        with log.open("wb") as log_file:
-            process = subprocess.Popen(
-                [str(DOCKET), "up", "-f", str(MANIFEST), "--listen", f"127.0.0.1:{port}",
-                 "--data-dir", str(work / "data"), "--no-watch", "--dapr-http-port", str(dapr_port),
-                 "--resources-path", str(folder)],
-                env=env, cwd=work, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-                start_new_session=True)
+        process, log = start_docket(work, env, port, "--dapr-http-port", str(dapr_port), "--resources-path", str(folder))
         wait_ready(process, base, log)
         preferences = {"email": None, "channels": {"email": True, "push": False},
                        "events": {"task.created": True, "task.completed": True, "task.due": True},
@@ -242,8 +205,7 @@ def run_backend(backend, work):
         if process is not None:
             stop(process)
         if redis is not None:
-            redis.terminate()
-            redis.wait()
+            stop_redis(redis)
         sendgrid.server.shutdown()
 
 
@@ -256,8 +218,7 @@ def main():
         for backend in BACKENDS:
             if args.only in (None, backend):
                 report[backend] = run_backend(backend, Path(work) / backend)
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    write_result("notifications", report)
     print("\n| backend | p50 | p99 | events/s | reference p50 (direct POST) | ratio p50 |\n|---|---|---|---|---|---|")
     for backend in BACKENDS:
         if backend in report:

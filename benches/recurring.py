@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,14 +24,13 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from common import free_port
-from todo_api import DOCKET, MANIFEST, PG_URL, ROOT, log_tail, psql, stop, wait_ready
+from common import (by_mode, create_database, drop_database, free_port, handle_signals, log_tail, psql, start_docket,
+                    stop, wait_ready, write_result)
 
-TEMPLATES = 10_000
+TEMPLATES = by_mode(10_000, 1_000)
 USERS = 100
 DAYS_BEHIND = 3
-TARGET = "10,000 templates three days behind caught up within one 5-minute cron period"
-RESULTS = ROOT / "benches/results/recurring.json"
+TARGET = f"{TEMPLATES:,} templates three days behind caught up within one 5-minute cron period"
 TIMEOUT_S = 900
 
 RESOURCES = {
@@ -88,30 +86,19 @@ def wait_for(what, check, deadline):
 
 
 def run(work):
-    database = f"docket_bench_{secrets.token_hex(4)}"
-    url = PG_URL.format(name=database)
     env = dict(os.environ, SPIN_VARIABLE_JWT_SECRET=secrets.token_hex(32),
-               SPIN_VARIABLE_DATABASE_URL=url, RUST_LOG=os.environ.get("BENCH_RUST_LOG", "warn"))
+               RUST_LOG=os.environ.get("BENCH_RUST_LOG", "warn"))
     resources = work / "resources"
     resources.mkdir()
     for name, text in RESOURCES.items():
         (resources / name).write_text(text)
     process = None
-    log = work / "docket.log"
-    psql(f"CREATE DATABASE {database}")
+    database, env["SPIN_VARIABLE_DATABASE_URL"] = create_database(env, work)
     try:
-        subprocess.run([str(DOCKET), "migrate", "--database", url, "--dir", str(ROOT / "migrations/postgres")],
-                       env=env, cwd=work, check=True, capture_output=True)
         expected = seed(database, datetime.now(timezone.utc))
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        with log.open("wb") as log_file:
-            process = subprocess.Popen(
-                [str(DOCKET), "up", "-f", str(MANIFEST), "--listen", f"127.0.0.1:{port}",
-                 "--data-dir", str(work / "data"), "--no-watch", "--dapr-http-port", "0",
-                 "--resources-path", str(resources)],
-                env=env, cwd=work, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-                start_new_session=True)
+        process, log = start_docket(work, env, port, "--dapr-http-port", "0", "--resources-path", str(resources))
         wait_ready(process, base, log)
         print(f"catching up {TEMPLATES} templates, {expected} tasks", flush=True)
         started = time.monotonic()
@@ -147,17 +134,17 @@ def run(work):
     finally:
         if process is not None:
             stop(process)
-        psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        drop_database(database)
 
 
 def main():
     argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
+    handle_signals()
     with tempfile.TemporaryDirectory(prefix="docket-bench-") as work:
         result = run(Path(work))
     result["target"] = TARGET
     result["target_met"] = result["all_tasks_s"] < 300 and result["tasks"] == result["expected_tasks"]
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    write_result("recurring", result)
     print(f"\n| templates | tasks made / expected | events | all tasks | all published | tasks/s "
           f"| reference bulk insert | ratio |\n|---|---|---|---|---|---|---|---|\n"
           f"| {result['templates']} | {result['tasks']} / {result['expected_tasks']} "

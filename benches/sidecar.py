@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Measures docket's Dapr sidecar: publish-to-delivery latency and messages/s
 on the embedded (SQLite) and Redis brokers, and state save/get through the
-sidecar against redis-benchmark on the same Redis, in the same run.
+sidecar against redis-benchmark on the same Redis (a redis-server of the
+bench's own), in the same run.
 
 Prints a table and writes benches/results/sidecar.json. Numbers, not assertions.
 """
@@ -17,18 +18,11 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from common import free_port, wrk as run_wrk
+from common import DOCKET, by_mode, free_port, percentile, start_redis, stop_redis, write_result, wrk as run_wrk
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCKET = ROOT / "target/release/docket"
-MESSAGES = int(os.environ.get("BENCH_MESSAGES", "2000"))
-DURATION = os.environ.get("BENCH_DURATION", "10s")
+MESSAGES = int(os.environ.get("BENCH_MESSAGES", by_mode("2000", "300")))
+DURATION = os.environ.get("BENCH_DURATION", by_mode("10s", "3s"))
 TOPIC = "bench"
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 class Subscriber(BaseHTTPRequestHandler):
@@ -62,23 +56,24 @@ class Subscriber(BaseHTTPRequestHandler):
         self.end_headers()
 
 
-def resources(folder, broker):
+def resources(folder, broker, redis_port):
     folder.mkdir(parents=True, exist_ok=True)
+    redis = f"  version: v1\n  metadata:\n    - name: redisHost\n      value: \"127.0.0.1:{redis_port}\"\n"
     pubsub = (
-        "  type: pubsub.redis\n  version: v1\n  metadata:\n    - name: redisHost\n      value: \"127.0.0.1:6379\"\n"
+        "  type: pubsub.redis\n" + redis
         if broker == "redis"
         else "  type: pubsub.sqlite\n  version: v1\n"
     )
     (folder / "pubsub.yaml").write_text(f"apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: pubsub\nspec:\n{pubsub}")
     (folder / "state.yaml").write_text(
         "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: statestore\nspec:\n  type: state.redis\n"
-        "  version: v1\n  metadata:\n    - name: redisHost\n      value: \"127.0.0.1:6379\"\n"
+        + redis
     )
 
 
-def start_sidecar(work, broker, app_port):
+def start_sidecar(work, broker, app_port, redis_port):
     folder = work / broker
-    resources(folder / "resources", broker)
+    resources(folder / "resources", broker, redis_port)
     dapr_port = free_port()
     process = subprocess.Popen(
         [str(DOCKET), "sidecar", "--app-id", f"bench-{broker}-{os.getpid()}", "--app-port", str(app_port),
@@ -99,12 +94,12 @@ def start_sidecar(work, broker, app_port):
     raise RuntimeError("sidecar did not become ready")
 
 
-def publish_to_delivery(work, broker):
+def publish_to_delivery(work, broker, redis_port):
     Subscriber.latencies, Subscriber.expected = [], MESSAGES
     Subscriber.done = threading.Event()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Subscriber)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    process, dapr_port = start_sidecar(work, broker, server.server_address[1])
+    process, dapr_port = start_sidecar(work, broker, server.server_address[1], redis_port)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", dapr_port)
         started = time.perf_counter()
@@ -124,7 +119,7 @@ def publish_to_delivery(work, broker):
         process.wait()
         server.shutdown()
         if broker == "redis":
-            subprocess.run(["redis-cli", "DEL", TOPIC], stdout=subprocess.DEVNULL)
+            subprocess.run(["redis-cli", "-p", str(redis_port), "DEL", TOPIC], stdout=subprocess.DEVNULL)
 
 
 def wrk(url, connections, script=None):
@@ -132,9 +127,9 @@ def wrk(url, connections, script=None):
     return {"ops_per_second": result["rps"], "p50_ms": result["p50_ms"], "p99_ms": result["p99_ms"]}
 
 
-def redis_benchmark(connections):
-    requests = str(100000 if connections > 1 else 20000)
-    out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-t", "set,get", "-n", requests, "-c", str(connections), "--csv"],
+def redis_benchmark(connections, redis_port):
+    requests = str(by_mode(100000, 20000) if connections > 1 else by_mode(20000, 5000))
+    out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(redis_port), "-t", "set,get", "-n", requests, "-c", str(connections), "--csv"],
                          check=True, capture_output=True, text=True).stdout
     results = {}
     for line in out.splitlines()[1:]:
@@ -143,10 +138,10 @@ def redis_benchmark(connections):
     return results
 
 
-def state_operations(work):
+def state_operations(work, redis_port):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Subscriber)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    process, dapr_port = start_sidecar(work, "state", server.server_address[1])
+    process, dapr_port = start_sidecar(work, "state", server.server_address[1], redis_port)
     try:
         base = f"http://127.0.0.1:{dapr_port}/v1.0/state/statestore"
         script = work / "save.lua"
@@ -162,12 +157,15 @@ def state_operations(work):
 
 
 def main():
-    subprocess.run(["cargo", "build", "--release", "-p", "docket-cli"], cwd=ROOT, check=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        delivery = {broker: publish_to_delivery(work, broker) for broker in ("embedded", "redis")}
-        state = state_operations(work)
-    reference = {connections: redis_benchmark(connections) for connections in (1, 16)}
+        redis, redis_port = start_redis(work)
+        try:
+            delivery = {broker: publish_to_delivery(work, broker, redis_port) for broker in ("embedded", "redis")}
+            state = state_operations(work, redis_port)
+            reference = {connections: redis_benchmark(connections, redis_port) for connections in (1, 16)}
+        finally:
+            stop_redis(redis)
     report = {"publish_to_delivery": delivery, "state_through_sidecar": state, "redis_benchmark": reference}
     print(f"\npublish → delivery ({MESSAGES} messages, one publisher)")
     print(f"{'broker':<10}{'msg/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
@@ -180,9 +178,7 @@ def main():
             r, ref = state[connections][op], reference[connections][ref_op]
             print(f"{op:<6}{connections:>6}{r['ops_per_second']:>15.0f}{r['p50_ms']:>9.3f}{r['p99_ms']:>9.3f}"
                   f"{ref['ops_per_second']:>13.0f}{ref['p50_ms']:>9.3f}{ref['p99_ms']:>9.3f}{r['p99_ms'] - ref['p99_ms']:>11.3f}")
-    out = ROOT / "benches/results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sidecar.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_result("sidecar", report)
     return 0
 
 

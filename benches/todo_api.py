@@ -19,29 +19,20 @@ import argparse
 import json
 import os
 import re
-import resource
 import secrets
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from contextlib import closing
 from pathlib import Path
 
-from common import free_port, wrk as run_wrk
+from common import (DOCKET, MANIFEST, PG_ADMIN, TODO_API, by_mode, call, create_database, drop_database,
+                    free_port, handle_signals, postgres_answers, psql, raise_open_files, start_docket,
+                    stop, wait_ready, log_tail, write_result, wrk as run_wrk)
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCKET = ROOT / "target/release/docket"
-TODO_API = ROOT / "components/target/wasm32-wasip2/release/todo_api.wasm"
-MANIFEST = ROOT / "spin.toml"
-PG_ADMIN = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test"]
-# As the tests do: the local server's certificate is self-signed.
-PG_URL = "postgres://postgres@127.0.0.1:5432/{name}?sslmode=disable"
 BACKENDS = ("sqlite", "postgres")
 SCENARIOS = ("reference", "create", "list", "complete")
 THREADS = 2
@@ -49,7 +40,6 @@ CONNECTIONS = (64, 1000)
 CREATE_USERS = [f"bench-user-{i}" for i in range(10)]
 SEED_USER = "bench-seed"
 SEED_TASKS = 100
-START_TIMEOUT_S = 60
 # wrk's own 2 s timeout would drop the slowest responses from p99 (as socket
 # errors); docket answers 504 after its 30 s request timeout anyway.
 WRK_TIMEOUT = "30s"
@@ -61,7 +51,7 @@ RUST_LOG = os.environ.get("BENCH_RUST_LOG", "warn")
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", default=os.environ.get("BENCH_DURATION", "10s"),
+    parser.add_argument("--duration", default=os.environ.get("BENCH_DURATION", by_mode("10s", "3s")),
                         help="wrk duration of each run, e.g. 10s or 1m (default 10s)")
     parser.add_argument("--only", choices=BACKENDS, help="run one backend only")
     args = parser.parse_args()
@@ -82,94 +72,9 @@ def missing_prerequisites(backends):
     if "postgres" in backends:
         if not shutil.which("psql"):
             missing.append("psql is missing: apt-get install -y postgresql-client (or use --only sqlite)")
-        elif subprocess.run(PG_ADMIN + ["-qAtc", "SELECT 1"], capture_output=True).returncode != 0:
+        elif not postgres_answers():
             missing.append(f"Postgres does not answer `{' '.join(PG_ADMIN)}` (or use --only sqlite)")
     return missing
-
-
-def raise_open_files():
-    """1000 connections need 1000 sockets in wrk and as many in docket (children inherit the limit)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != hard:
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (ValueError, OSError):
-            # An unlimited hard limit cannot be the soft one; take what the kernel allows.
-            try:
-                resource.setrlimit(resource.RLIMIT_NOFILE, (1 << 20, hard))
-            except (ValueError, OSError):
-                pass
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    needed = 2 * max(CONNECTIONS) + 512
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        print(f"warning: open files limit is {soft}, below the {needed} that {max(CONNECTIONS)} "
-              "connections need; expect socket errors", file=sys.stderr)
-    return soft
-
-
-def psql(sql, database=None):
-    command = PG_ADMIN if database is None else PG_ADMIN[:-1] + [database]
-    return subprocess.run(command + ["-v", "ON_ERROR_STOP=1", "-qAtc", sql],
-                          check=True, capture_output=True, text=True).stdout.strip()
-
-
-# --- HTTP against the app (setup only; the load is wrk's) ---------------------------------
-
-def call(method, url, token=None, body=None):
-    """Returns (status, parsed JSON body or None)."""
-    headers = {}
-    data = None
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(url, data=data, headers=headers, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            status, raw = response.status, response.read()
-    except urllib.error.HTTPError as error:
-        status, raw = error.code, error.read()
-    try:
-        return status, json.loads(raw) if raw else None
-    except ValueError:
-        return status, raw.decode(errors="replace")
-
-
-def log_tail(log, lines=12):
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def wait_ready(process, base, log):
-    url = f"{base}/api/priorities"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"docket up exited with {process.returncode}:\n{log_tail(log)}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except urllib.error.HTTPError as error:
-            last = f"{error.code} {error.read().decode(errors='replace')[:500]}"
-        except OSError as error:
-            last = str(error)
-        time.sleep(0.05)
-    raise RuntimeError(f"GET {url} did not answer 200 within {START_TIMEOUT_S} s (last: {last}):\n{log_tail(log)}")
-
-
-def stop(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=35)  # docket lets in-flight requests finish for up to 30 s
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # --- wrk scripts ------------------------------------------------------------------------------
@@ -371,26 +276,14 @@ def run_backend(backend, work, duration, cache_from=None):
     env.pop("SPIN_VARIABLE_DATABASE_URL", None)
     database = None
     process = None
-    log = work / "docket.log"
     try:
         if backend == "postgres":
-            database = f"docket_bench_{secrets.token_hex(4)}"
-            psql(f"CREATE DATABASE {database}")
-            env["SPIN_VARIABLE_DATABASE_URL"] = PG_URL.format(name=database)
-            # `docket up` migrates only the embedded SQLite database; Postgres gets its schema here.
-            subprocess.run([str(DOCKET), "migrate", "--database", env["SPIN_VARIABLE_DATABASE_URL"],
-                            "--dir", str(ROOT / "migrations/postgres")],
-                           env=env, cwd=work, check=True, capture_output=True)
+            database, env["SPIN_VARIABLE_DATABASE_URL"] = create_database(env, work)
         tokens = mint_tokens(env, data_dir, work)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        with log.open("wb") as log_file:
-            started = time.monotonic()
-            process = subprocess.Popen(
-                [str(DOCKET), "up", "-f", str(MANIFEST), "--listen", f"127.0.0.1:{port}",
-                 "--data-dir", str(data_dir), "--no-watch", "--dapr-http-port", "0"],
-                env=env, cwd=work, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-                start_new_session=True)  # Ctrl-C reaches this script, which stops docket itself
+        started = time.monotonic()
+        process, log = start_docket(work, env, port, "--dapr-http-port", "0", data_dir=data_dir)
         wait_ready(process, base, log)
         ready_s = time.monotonic() - started
         print(f"[{backend}] docket up ready in {ready_s:.1f} s; seeding {SEED_TASKS} tasks", flush=True)
@@ -420,10 +313,7 @@ def run_backend(backend, work, duration, cache_from=None):
         if process is not None:
             stop(process)
         if database:
-            try:
-                psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-            except subprocess.CalledProcessError as error:
-                print(f"warning: could not drop database {database}: {error.stderr}", file=sys.stderr)
+            drop_database(database)
 
 
 # --- report -------------------------------------------------------------------------------
@@ -463,16 +353,13 @@ def print_table(report):
 
 def main():
     args = parse_args()
-    # Cleanup (stop docket, drop the database, remove temp dirs) runs in `finally`
-    # blocks: make SIGINT (even when started in the background) and SIGTERM reach them.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    handle_signals()
     backends = [args.only] if args.only else list(BACKENDS)
     missing = missing_prerequisites(backends)
     if missing:
         print("cannot run the todo-api benchmark:", *missing, sep="\n  ", file=sys.stderr)
         return 2
-    open_files = raise_open_files()
+    open_files = raise_open_files(max(CONNECTIONS))
     report = {
         "duration": args.duration,
         "threads": THREADS,
@@ -492,10 +379,7 @@ def main():
             report["backends"][backend] = run_backend(backend, work, args.duration, cache_from=previous)
             previous = work / "data"
     print_table(report)
-    out = ROOT / "benches/results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "todo_api.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwrote {out / 'todo_api.json'}")
+    write_result("todo_api", report)
     return 0
 
 
