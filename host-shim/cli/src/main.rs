@@ -5,6 +5,7 @@ mod dapr;
 mod local_secrets;
 mod logging;
 mod migrate;
+mod outbox_probe;
 mod sidecar;
 mod signals;
 mod token;

@@ -10,12 +10,14 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::Args;
 use docket_manifest::App;
+use docket_runtime::capabilities::variables::resolve_app_variables;
 use docket_runtime::{RequestLimits, Runtime, RuntimeConfig, RuntimeConfigFile};
 use docket_sidecar::Sidecar;
 use tokio::net::TcpListener;
 
 use crate::build::{self, BuildArgs};
 use crate::dapr::DaprArgs;
+use crate::outbox_probe::{self, OutboxProbe};
 use crate::signals::Shutdown;
 
 /// The application variable through which components find the Dapr API.
@@ -94,6 +96,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         .cloned()
         .unwrap_or_else(|| config.data_dir.join("sqlite/default.db"));
     crate::migrate::migrate_embedded(&app, &embedded_db)?;
+    watch_outbox(&app, &config, embedded_db)?;
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -149,6 +152,21 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         );
         runtime.serve(shutdown.wait()).await
     })
+}
+
+/// Reports the outbox backlog of applications that have one (they declare
+/// the `database_url` variable) in the metrics.
+fn watch_outbox(app: &App, config: &RuntimeConfig, embedded_db: PathBuf) -> anyhow::Result<()> {
+    if !app.variables.contains_key(outbox_probe::DATABASE_VARIABLE) {
+        return Ok(());
+    }
+    let values = resolve_app_variables(app, config, |name| std::env::var(name).ok())?;
+    let url = values
+        .get(outbox_probe::DATABASE_VARIABLE)
+        .map(String::as_str)
+        .unwrap_or_default();
+    docket_telemetry::global().add_probe(Arc::new(OutboxProbe::for_database(url, embedded_db)));
+    Ok(())
 }
 
 /// Components reach Dapr through the `dapr_url` variable (when the manifest

@@ -1,5 +1,6 @@
-//! Host endpoints under `/.well-known/`: Spin's health and info, and
-//! docket's component reload (loopback callers with the admin token only).
+//! Host endpoints under `/.well-known/`: Spin's health and info, docket's
+//! Prometheus metrics, and its component reload (loopback callers with the
+//! admin token only).
 
 use std::net::SocketAddr;
 
@@ -8,10 +9,12 @@ use serde_json::json;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::registry::{Components, ReloadError, ReloadOutcome};
-use crate::responses::{json, text};
+use crate::responses::{body, json, text};
 
 pub const SPIN_PREFIX: &str = "/.well-known/spin/";
 pub const DOCKET_PREFIX: &str = "/.well-known/docket/";
+/// Prometheus scrapes docket here.
+pub const METRICS_PATH: &str = "/.well-known/docket/metrics";
 
 pub struct AdminContext<'a> {
     pub app_name: &'a str,
@@ -29,6 +32,7 @@ pub async fn handle(
 ) -> Response<HyperOutgoingBody> {
     match path {
         "/.well-known/spin/health" => text(StatusCode::OK, "OK"),
+        METRICS_PATH => metrics().await,
         "/.well-known/spin/info" => json(
             StatusCode::OK,
             &json!({
@@ -42,6 +46,15 @@ pub async fn handle(
             None => text(StatusCode::NOT_FOUND, "not found"),
         },
     }
+}
+
+async fn metrics() -> Response<HyperOutgoingBody> {
+    let mut response = Response::new(body(docket_telemetry::global().render().await));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(docket_telemetry::metrics::CONTENT_TYPE),
+    );
+    response
 }
 
 fn reload_target(path: &str) -> Option<&str> {

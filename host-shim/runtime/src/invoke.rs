@@ -30,6 +30,20 @@ pub enum Failure {
     NoResponse(String),
 }
 
+impl Failure {
+    /// The `kind` label of `docket_http_request_errors_total`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Failure::BadRequest(_) => "bad_request",
+            Failure::Timeout => "timeout",
+            Failure::OutOfMemory => "out_of_memory",
+            Failure::AtCapacity => "at_capacity",
+            Failure::Trap(_) => "trap",
+            Failure::NoResponse(_) => "no_response",
+        }
+    }
+}
+
 pub async fn invoke(
     engine: &Engine,
     slot: &ComponentSlot,

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use docket_manifest::StaticResponse;
 use docket_manifest::route::Router;
+use docket_telemetry::trace;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -25,6 +26,8 @@ use crate::invoke::{Failure, invoke};
 use crate::registry::{ComponentSlot, Components};
 use crate::responses::{body, text};
 use crate::state::AppServices;
+
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -120,28 +123,21 @@ impl HttpTrigger {
                 .and_then(|v| v.to_str().ok());
             return admin::handle(ctx, request.method(), &path, authorization, client).await;
         }
+        let traceparent = continue_trace(&mut request);
+        let served = Served {
+            method: request.method().clone(),
+            path: &path,
+            traceparent: &traceparent,
+            started,
+        };
         let Some((pattern, target, found)) = self.router.route(&path) else {
-            log_request(
-                "-",
-                "-",
-                request.method(),
-                &path,
-                StatusCode::NOT_FOUND,
-                started,
-            );
+            served.log("-", "-", StatusCode::NOT_FOUND);
             return text(StatusCode::NOT_FOUND, "Not Found");
         };
         match target {
             RouteTarget::Static(response) => {
                 let response = static_response(response);
-                log_request(
-                    "-",
-                    pattern.raw(),
-                    request.method(),
-                    &path,
-                    response.status(),
-                    started,
-                );
+                served.log("-", pattern.raw(), response.status());
                 response
             }
             RouteTarget::Component(slot) => {
@@ -158,45 +154,69 @@ impl HttpTrigger {
                     client,
                     self.services.listen,
                 );
-                let method = request.method().clone();
                 let id = slot.context.id.clone();
                 let result =
                     invoke(&self.engine, slot, &self.services, &self.limits, request).await;
-                let response = match result {
-                    Ok(response) => response,
-                    Err(failure) => failure_response(&id, failure),
+                let error_kind = match &result {
+                    Ok(response) if response.status().is_server_error() => Some("5xx"),
+                    Ok(_) => None,
+                    Err(failure) => Some(failure.kind()),
                 };
-                log_request(
-                    &id,
-                    pattern.raw(),
-                    &method,
-                    &path,
-                    response.status(),
-                    started,
-                );
+                if let Some(kind) = error_kind {
+                    docket_telemetry::global().request_error(&id, pattern.raw(), kind);
+                }
+                let response = result.unwrap_or_else(|failure| failure_response(&id, failure));
+                served.log(&id, pattern.raw(), response.status());
                 response
             }
         }
     }
 }
 
-fn log_request(
-    component: &str,
-    route: &str,
-    method: &http::Method,
-    path: &str,
-    status: StatusCode,
+/// Gives the request the `traceparent` of this hop (the caller's trace
+/// continued, or a new one) and answers it.
+fn continue_trace(request: &mut Request<Incoming>) -> String {
+    let incoming = request
+        .headers()
+        .get(TRACEPARENT)
+        .and_then(|v| v.to_str().ok());
+    let traceparent = trace::next_hop(incoming);
+    if let Ok(value) = HeaderValue::try_from(traceparent.as_str()) {
+        request.headers_mut().insert(TRACEPARENT, value);
+    }
+    traceparent
+}
+
+/// One request, as logged and counted once answered.
+struct Served<'a> {
+    method: http::Method,
+    path: &'a str,
+    traceparent: &'a str,
     started: Instant,
-) {
-    tracing::info!(
-        target: "docket::request",
-        component,
-        route,
-        method = %method,
-        path = %path,
-        status = status.as_u16(),
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-    );
+}
+
+impl Served<'_> {
+    fn log(&self, component: &str, route: &str, status: StatusCode) {
+        let elapsed = self.started.elapsed();
+        let metrics = docket_telemetry::global();
+        metrics.request(
+            component,
+            route,
+            self.method.as_str(),
+            status.as_u16(),
+            elapsed,
+        );
+        tracing::info!(
+            target: "docket::request",
+            component,
+            route,
+            method = %self.method,
+            path = %self.path,
+            status = status.as_u16(),
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            trace_id = trace::trace_id(self.traceparent),
+        );
+    }
 }
 
 fn static_response(config: &StaticResponse) -> Response<HyperOutgoingBody> {

@@ -4,6 +4,7 @@
 
 pub mod dapr;
 pub mod echo_server;
+pub mod metrics;
 pub mod providers;
 pub mod recording_app;
 pub mod redis;

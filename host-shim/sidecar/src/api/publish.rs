@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use bytes::Bytes;
+use docket_telemetry::metrics::TopicOf;
 
 use super::query_metadata;
 use crate::errors::ApiError;
@@ -123,15 +124,20 @@ pub async fn publish(
         })?
     };
     metadata.retain(|k, _| !k.starts_with("cloudevent."));
-    component
-        .broker
-        .publish(&topic, &data, &metadata)
-        .await
-        .map_err(|e| {
-            ApiError::internal(
-                "ERR_PUBSUB_PUBLISH_MESSAGE",
-                format!("error when publish to topic {topic} in pubsub {pubsub}: {e}"),
-            )
-        })?;
+    let published = component.broker.publish(&topic, &data, &metadata).await;
+    docket_telemetry::global().published(
+        TopicOf {
+            app_id: &app_id,
+            pubsub: &pubsub,
+            topic: &topic,
+        },
+        published.is_ok(),
+    );
+    published.map_err(|e| {
+        ApiError::internal(
+            "ERR_PUBSUB_PUBLISH_MESSAGE",
+            format!("error when publish to topic {topic} in pubsub {pubsub}: {e}"),
+        )
+    })?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,9 +5,10 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use docket_telemetry::metrics::TopicOf;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -42,6 +43,17 @@ pub struct Subscription {
     /// A message unacknowledged this long is taken over by the sweep.
     pub processing_timeout: Duration,
     pub redeliver_interval: Duration,
+}
+
+impl Subscription {
+    /// The labels of this subscription's metrics.
+    fn metric_labels(&self) -> TopicOf<'_> {
+        TopicOf {
+            app_id: &self.group,
+            pubsub: &self.pubsub,
+            topic: &self.topic,
+        }
+    }
 }
 
 /// A subscription being served, with its concurrency limit and the ids in flight.
@@ -201,12 +213,16 @@ impl Deliverer {
     ) {
         let headers = delivery_headers(sub, message, event);
         let mut retries = 0u32;
+        let metrics = docket_telemetry::global();
         loop {
+            let started = Instant::now();
             let result = self
                 .app
                 .send(Method::POST, path, headers.clone(), body.clone())
                 .await;
-            match classify(&result) {
+            let outcome = classify(&result);
+            metrics.delivery_attempt(sub.metric_labels(), outcome.metric(), started.elapsed());
+            match outcome {
                 Outcome::Success => return,
                 Outcome::Drop => {
                     self.give_up(sub, message, event_id, "the app dropped it")
@@ -223,6 +239,7 @@ impl Deliverer {
                         return;
                     }
                     tracing::debug!(topic = %sub.topic, id = event_id, retry = retries + 1, status = ?status, "delivery will be retried");
+                    metrics.redelivery(sub.metric_labels());
                     tokio::time::sleep(sub.retry.delay(retries)).await;
                     retries += 1;
                 }
@@ -241,14 +258,19 @@ impl Deliverer {
                     .await
                 {
                     Ok(()) => {
+                        docket_telemetry::global().dead_lettered(sub.metric_labels());
                         tracing::warn!(topic = %sub.topic, dead_letter_topic = %dlq, id = event_id, reason, "message dead-lettered")
                     }
                     Err(e) => {
+                        docket_telemetry::global().dropped(sub.metric_labels());
                         tracing::error!(topic = %sub.topic, id = event_id, error = %e, "dead-lettering failed; the message is dropped")
                     }
                 }
             }
-            None => tracing::warn!(topic = %sub.topic, id = event_id, reason, "message dropped"),
+            None => {
+                docket_telemetry::global().dropped(sub.metric_labels());
+                tracing::warn!(topic = %sub.topic, id = event_id, reason, "message dropped")
+            }
         }
     }
 }

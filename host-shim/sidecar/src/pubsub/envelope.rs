@@ -34,7 +34,7 @@ pub fn wrap(body: &[u8], ctx: &PublishContext<'_>) -> Result<Vec<u8>, EnvelopeEr
     let traceparent = ctx
         .traceparent
         .map(str::to_string)
-        .unwrap_or_else(new_traceparent);
+        .unwrap_or_else(docket_telemetry::trace::new_traceparent);
     let now = Utc::now();
     let mut event = if is_cloudevent(content_type) {
         let Ok(Value::Object(event)) = serde_json::from_slice::<Value>(body) else {
@@ -124,13 +124,6 @@ pub fn synthesize_raw(data: &[u8], pubsub: &str, topic: &str) -> Vec<u8> {
     })
     .to_string()
     .into_bytes()
-}
-
-/// A fresh W3C trace context, sampled.
-pub fn new_traceparent() -> String {
-    let trace = uuid::Uuid::new_v4().simple().to_string();
-    let span = &uuid::Uuid::new_v4().simple().to_string()[..16];
-    format!("00-{trace}-{span}-01")
 }
 
 /// True when the event carries an `expiration` that has passed.

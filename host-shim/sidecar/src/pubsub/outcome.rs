@@ -1,6 +1,7 @@
 //! How daprd reads an app's answer to a delivery (the SUCCESS / RETRY / DROP
 //! contract, empty 2xx, 404 and errors).
 
+use docket_telemetry::metrics::DeliveryResult;
 use serde_json::Value;
 
 use crate::app_channel::AppResponse;
@@ -14,6 +15,16 @@ pub enum Outcome {
     Retry {
         status: Option<u16>,
     },
+}
+
+impl Outcome {
+    pub fn metric(&self) -> DeliveryResult {
+        match self {
+            Outcome::Success => DeliveryResult::Success,
+            Outcome::Drop => DeliveryResult::Drop,
+            Outcome::Retry { .. } => DeliveryResult::Retry,
+        }
+    }
 }
 
 pub fn classify(result: &Result<AppResponse, reqwest::Error>) -> Outcome {

@@ -73,6 +73,23 @@ impl PostgresClients {
     }
 }
 
+/// One connection made outside any guest (docket's own probes), with TLS
+/// chosen exactly as for the guests' pools. The URL may hold a password:
+/// errors name neither.
+pub async fn connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let config = tokio_postgres::Config::from_str(url)?;
+    let client = if config.get_ssl_mode() == SslMode::Disable {
+        let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        client
+    } else {
+        let (client, connection) = config.connect(tls_connector()).await?;
+        tokio::spawn(connection);
+        client
+    };
+    Ok(client)
+}
+
 fn tls_connector() -> tokio_postgres_rustls::MakeRustlsConnect {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
@@ -87,6 +104,9 @@ fn tls_connector() -> tokio_postgres_rustls::MakeRustlsConnect {
 }
 
 fn query_failed(err: tokio_postgres::Error) -> Error {
+    if lost_connection(&err) {
+        return Error::ConnectionFailed(error_chain(&err));
+    }
     Error::QueryFailed(match err.as_db_error() {
         Some(db) => QueryError::DbError(v4::DbError {
             as_text: db.to_string(),
@@ -106,6 +126,18 @@ fn query_failed(err: tokio_postgres::Error) -> Error {
         }),
         None => QueryError::Text(error_chain(&err)),
     })
+}
+
+/// The server went away under the statement (restarted, network cut): the
+/// connection, not the statement, failed, so the guest may answer "try
+/// again" rather than treat it as a broken query. The pool drops the closed
+/// connection on its next recycle.
+fn lost_connection(err: &tokio_postgres::Error) -> bool {
+    use std::error::Error as _;
+    err.is_closed()
+        || err
+            .source()
+            .is_some_and(|cause| cause.is::<std::io::Error>())
 }
 
 /// tokio-postgres puts the useful part of an error in its sources.
@@ -237,5 +269,41 @@ impl v4::HostConnection for HostState {
     async fn drop(&mut self, handle: Resource<ConnectionHandle>) -> wasmtime::Result<()> {
         self.table.delete(handle)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shared test server (`127.0.0.1:5432`, trust).
+    const SERVER: &str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres";
+
+    #[tokio::test]
+    async fn a_closed_connection_is_a_connection_failure() {
+        let (client, connection) = tokio_postgres::connect(SERVER, tokio_postgres::NoTls)
+            .await
+            .expect("the test Postgres server");
+        // Dropping the connection half closes the client, as a server gone away does.
+        drop(connection);
+        let err = client.simple_query("SELECT 1").await.unwrap_err();
+        assert!(
+            matches!(query_failed(err), Error::ConnectionFailed(_)),
+            "a lost connection must read as unavailable"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_statement_stays_a_query_failure() {
+        let (client, connection) = tokio_postgres::connect(SERVER, tokio_postgres::NoTls)
+            .await
+            .expect("the test Postgres server");
+        let driver = tokio::spawn(connection);
+        let err = client.simple_query("SELECT nope").await.unwrap_err();
+        match query_failed(err) {
+            Error::QueryFailed(QueryError::DbError(db)) => assert_eq!(db.code, "42703"),
+            other => panic!("expected a database error, got {other:?}"),
+        }
+        driver.abort();
     }
 }
