@@ -4,10 +4,13 @@
 
 pub mod dapr;
 pub mod echo_server;
+pub mod load;
 pub mod metrics;
+pub mod pg_cluster;
 pub mod providers;
 pub mod recording_app;
 pub mod redis;
+pub mod system;
 pub mod todo;
 
 use std::io::{BufRead, BufReader};
@@ -334,6 +337,11 @@ impl Docket {
             request = request.header(*name, *value);
         }
         reply(agent().run(request.body(body.to_string()).expect("request")))
+    }
+
+    /// The process id, for signals sent while others use the instance.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
     }
 
     /// Kills the process without letting it clean up (SIGKILL).

@@ -172,6 +172,41 @@ impl TodoApp {
         }
     }
 
+    /// Starts docket again on the same data after it died (e.g. `kill -9`).
+    pub fn relaunch(self) -> TodoApp {
+        let TodoApp {
+            docket,
+            backend,
+            database,
+            args,
+            manifest,
+        } = self;
+        let dir = docket.dir.clone();
+        docket.kill();
+        let docket = launch(dir, &args, &manifest);
+        TodoApp {
+            docket,
+            backend,
+            database,
+            args,
+            manifest,
+        }
+    }
+
+    /// A second `docket up` with the same manifest, resources and database,
+    /// on a data dir of its own: a replica of the same app-ids.
+    pub fn replica(&self) -> TodoApp {
+        let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+        TodoApp {
+            docket: launch(dir, &self.args, &self.manifest),
+            backend: self.backend,
+            // The first instance owns (and drops) the database.
+            database: None,
+            args: self.args.clone(),
+            manifest: self.manifest.clone(),
+        }
+    }
+
     pub fn token(&self, user: &str) -> String {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
