@@ -22,14 +22,17 @@ fn bin(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// initdb and the server refuse to run as root; they run as `postgres` then.
-fn as_server_user(program: PathBuf) -> Command {
+fn running_as_root() -> bool {
     // std does not expose geteuid; `id -u` answers it.
-    let root = Command::new("id")
+    Command::new("id")
         .arg("-u")
         .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if root {
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// initdb and the server refuse to run as root; they run as `postgres` then.
+fn as_server_user(program: PathBuf) -> Command {
+    if running_as_root() {
         let mut command = Command::new("runuser");
         command.args(["-u", "postgres", "--"]).arg(program);
         command
@@ -63,14 +66,16 @@ impl PgCluster {
             .unwrap()
             .port();
         let dir = tempfile::tempdir().expect("tempdir");
-        // The server user must own its folder.
-        succeeded(
-            "chown",
-            Command::new("chown")
-                .args(["-R", "postgres"])
-                .arg(dir.path())
-                .output(),
-        );
+        if running_as_root() {
+            // The server user must own its folder.
+            succeeded(
+                "chown",
+                Command::new("chown")
+                    .args(["-R", "postgres"])
+                    .arg(dir.path())
+                    .output(),
+            );
+        }
         let mut cluster = PgCluster {
             port,
             dir,
