@@ -211,10 +211,11 @@ impl<H: HttpClient, S: StateStore> Notifier<'_, H, S> {
     }
 }
 
-/// One line per notice sent, with the trace id that links it to the request
-/// that caused it. No addresses or message text: those stay in the record.
+/// One line per notice sent (on stdout: it is news, not trouble), with the
+/// trace id that links it to the request that caused it. No addresses or
+/// message text: those stay in the record.
 fn log_sent(notice: &Notice, record: &DeliveryRecord) {
-    eprintln!(
+    println!(
         "{} notice for event {} sent by {} via {}, attempt {}, trace_id={}",
         notice.kind.as_str(),
         notice.event_id,
