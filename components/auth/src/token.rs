@@ -37,7 +37,7 @@ pub enum AuthError {
     MissingExpiry,
     #[error("token has no subject")]
     MissingSubject,
-    #[error("token subject is too long")]
+    #[error("token subject is too long or has control characters")]
     InvalidSubject,
 }
 
@@ -190,7 +190,9 @@ fn check_claims(raw: RawClaims, now: i64) -> Result<Claims, AuthError> {
     if sub.is_empty() {
         return Err(AuthError::MissingSubject);
     }
-    if sub.chars().count() > MAX_SUBJECT_CHARS {
+    // A subject becomes a user id in paths, keys and database rows, where a
+    // control character (NUL above all) has no business.
+    if sub.chars().count() > MAX_SUBJECT_CHARS || sub.chars().any(char::is_control) {
         return Err(AuthError::InvalidSubject);
     }
     Ok(Claims {

@@ -299,7 +299,7 @@ fn refuses_a_token_before_its_nbf() {
 }
 
 #[test]
-fn requires_a_non_empty_subject_of_at_most_255_chars() {
+fn requires_a_non_empty_subject_of_at_most_255_chars_without_control_characters() {
     let with_sub =
         |sub: &str| hs_token(&format!(r#"{{"exp":{},{sub}}}"#, NOW + 60).replace(",}", "}"));
     assert_eq!(
@@ -315,6 +315,14 @@ fn requires_a_non_empty_subject_of_at_most_255_chars() {
         verify(&with_sub(&long), &hs_keys(), NOW),
         Err(AuthError::InvalidSubject)
     );
+    for control in [r"\u0000", r"\n", r"\u007f"] {
+        let sub = format!(r#""sub":"a{control}b""#);
+        assert_eq!(
+            verify(&with_sub(&sub), &hs_keys(), NOW),
+            Err(AuthError::InvalidSubject),
+            "{control}"
+        );
+    }
     let max = format!(r#""sub":"{}""#, "é".repeat(255));
     assert!(verify(&with_sub(&max), &hs_keys(), NOW).is_ok());
 }

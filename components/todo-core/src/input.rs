@@ -43,13 +43,27 @@ pub fn json_body<T: DeserializeOwned>(request: &Request) -> Result<T, ApiError> 
             "the body is empty; expected a JSON object",
         ));
     }
-    serde_json::from_str(text).map_err(|e| {
-        use serde_json::error::Category;
-        match e.classify() {
-            Category::Data => ApiError::new(422, "Unprocessable Content", e.to_string()),
-            _ => ApiError::bad_request(format!("malformed JSON: {e}")),
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let field = e.path().to_string();
+        body_error(e.into_inner(), &field)
+    })?;
+    deserializer.end().map_err(|e| body_error(e, "."))?;
+    Ok(value)
+}
+
+/// Malformed JSON is 400; JSON of the wrong shape is 422, naming the member
+/// (`recurrence.starts_at`, `tag_ids[0]`) unless it is the body as a whole.
+fn body_error(error: serde_json::Error, field: &str) -> ApiError {
+    use serde_json::error::Category;
+    match error.classify() {
+        // `.` is the body itself; `[0]` an element of a body that is not an object.
+        Category::Data if field == "." || field.starts_with('[') => {
+            ApiError::new(422, "Unprocessable Content", error.to_string())
         }
-    })
+        Category::Data => ApiError::invalid(field, format!("{field}: {error}")),
+        _ => ApiError::bad_request(format!("malformed JSON: {error}")),
+    }
 }
 
 /// The query string as name/value pairs; names outside `allowed` are rejected
@@ -172,6 +186,7 @@ pub fn parse_int(name: &str, value: &str, min: i64, max: i64) -> Result<i64, Api
 mod tests {
     use super::*;
     use serde::Deserialize;
+    use serde_json::Value;
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -210,6 +225,47 @@ mod tests {
                 b"{\"title\":\"a\"}"
             ))
             .is_ok()
+        );
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Nested {
+        when: Inner,
+        ids: Vec<i64>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        at: chrono::DateTime<chrono::Utc>,
+    }
+
+    fn field_of(body: &str) -> (u16, Option<Value>) {
+        let error = json_body::<Nested>(&request("application/json", body.as_bytes())).unwrap_err();
+        let field = error.extra.iter().find(|(name, _)| *name == "field");
+        (error.status, field.map(|(_, value)| value.clone()))
+    }
+
+    #[test]
+    fn a_member_of_the_wrong_shape_is_named() {
+        let at = |f: &str| (422, Some(Value::String(f.to_string())));
+        assert_eq!(
+            field_of(r#"{"when": {"at": "'; DROP TABLE tasks; --"}, "ids": []}"#),
+            at("when.at")
+        );
+        assert_eq!(
+            field_of(r#"{"when": {"at": "2030-01-01T00:00:00Z"}, "ids": [1, "x"]}"#),
+            at("ids[1]")
+        );
+        assert_eq!(field_of(r#"{"when": 5, "ids": []}"#), at("when"));
+        // The body as a whole is not a member.
+        assert_eq!(field_of("[1]"), (422, None));
+        assert_eq!(
+            field_of(r#"{"when": {"at": "2030-01-01T00:00:00Z"}, "ids": []} x"#).0,
+            400
         );
     }
 

@@ -135,17 +135,27 @@ pub fn signup(ctx: &Context, request: &Request) -> Result<Reply, ApiError> {
     Ok(token_response(ctx, 201, &body.username))
 }
 
-pub fn login(ctx: &Context, request: &Request) -> Result<Reply, ApiError> {
-    let body: Login = json_body(request)?;
+fn stored_hash(ctx: &Context, username: &str) -> Result<Option<String>, ApiError> {
     let rows = ctx.db.query(
         &ctx.db
             .q()
             .sql("SELECT password_hash FROM users WHERE username = ")
-            .bind(Param::from(body.username.as_str())),
+            .bind(Param::from(username)),
     )?;
-    let stored = match rows.first() {
+    Ok(match rows.first() {
         Some(row) => row.opt_text(0)?,
         None => None,
+    })
+}
+
+pub fn login(ctx: &Context, request: &Request) -> Result<Reply, ApiError> {
+    let body: Login = json_body(request)?;
+    // A name no signup accepts has no row to look for (and may hold bytes,
+    // such as NUL, that a database refuses).
+    let stored = if check_username(&body.username).is_ok() {
+        stored_hash(ctx, &body.username)?
+    } else {
+        None
     };
     let valid = match stored {
         Some(hash) => verify_password(&body.password, &hash),
