@@ -95,6 +95,9 @@ impl<H: Http> Llm<'_, H> {
                 HttpFailure::Unreachable(cause) => {
                     bad_gateway("the language model could not be reached").cause(cause)
                 }
+                HttpFailure::NotAllowed => bad_gateway(
+                    "the language model's host is not in allowed_outbound_hosts; nothing was sent",
+                ),
             })?;
         let (status, bytes) = (response.status, response.body);
         if !(200..300).contains(&status) {

@@ -163,6 +163,7 @@ fn a_failing_model_is_a_clear_gateway_error() {
             Err(HttpFailure::Unreachable("connection refused".into())),
             502,
         ),
+        (Err(HttpFailure::NotAllowed), 502),
         (Ok((500, b"upstream exploded".to_vec())), 502),
         (Ok((200, b"<html>not json</html>".to_vec())), 502),
         (Ok((200, br#"{"choices": []}"#.to_vec())), 502),

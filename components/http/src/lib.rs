@@ -266,6 +266,9 @@ impl Outgoing {
 pub enum HttpFailure {
     Timeout,
     Unreachable(String),
+    /// The host refused to make the call: the URL's origin is not in the
+    /// component's `allowed_outbound_hosts`. Nothing was sent.
+    NotAllowed,
 }
 
 impl std::fmt::Display for HttpFailure {
@@ -273,6 +276,7 @@ impl std::fmt::Display for HttpFailure {
         match self {
             Self::Timeout => f.write_str("no answer in time"),
             Self::Unreachable(why) => write!(f, "unreachable: {why}"),
+            Self::NotAllowed => f.write_str("the host is not in allowed_outbound_hosts"),
         }
     }
 }

@@ -15,11 +15,16 @@ pub fn transient(status: u16) -> bool {
     status == 408 || status == 429 || status >= 500
 }
 
-/// No answer at all: always worth another try.
+/// No answer: worth another try, unless the host refused to make the call,
+/// which no retry changes.
 pub fn unanswered(provider: &str, failure: &HttpFailure) -> Attempt {
     let text = failure.to_string();
     let text: String = text.chars().take(MAX_DETAIL_CHARS).collect();
-    Attempt::Retry(format!("{provider}: {text}"))
+    let text = format!("{provider}: {text}");
+    match failure {
+        HttpFailure::NotAllowed => Attempt::Failed(text),
+        HttpFailure::Timeout | HttpFailure::Unreachable(_) => Attempt::Retry(text),
+    }
 }
 
 /// An answer other than success, with the provider's error code if any.
@@ -60,6 +65,10 @@ mod tests {
         assert_eq!(
             unanswered("sendgrid", &HttpFailure::Timeout),
             Attempt::Retry("sendgrid: no answer in time".into())
+        );
+        assert_eq!(
+            unanswered("fcm", &HttpFailure::NotAllowed),
+            Attempt::Failed("fcm: the host is not in allowed_outbound_hosts".into())
         );
     }
 

@@ -33,6 +33,7 @@ fn unreachable(what: impl std::fmt::Debug) -> HttpFailure {
 fn failure(code: ErrorCode) -> HttpFailure {
     match code {
         ErrorCode::ConnectionReadTimeout | ErrorCode::ConnectionTimeout => HttpFailure::Timeout,
+        ErrorCode::HttpRequestDenied => HttpFailure::NotAllowed,
         other => unreachable(other),
     }
 }
@@ -104,6 +105,17 @@ fn options(timeout: Duration) -> Result<RequestOptions, HttpFailure> {
     Ok(options)
 }
 
+fn write_body(outgoing: OutgoingBody, body: &[u8]) -> Result<(), HttpFailure> {
+    let stream = outgoing.write().map_err(unreachable)?;
+    for chunk in body.chunks(WRITE_CHUNK) {
+        stream
+            .blocking_write_and_flush(chunk)
+            .map_err(unreachable)?;
+    }
+    drop(stream);
+    OutgoingBody::finish(outgoing, None).map_err(failure)
+}
+
 /// Sends `request` and reads the whole response.
 pub fn send(request: &Outgoing, timeout: Duration) -> Result<Response, HttpFailure> {
     let outgoing_request = outgoing_request(request)?;
@@ -111,21 +123,17 @@ pub fn send(request: &Outgoing, timeout: Duration) -> Result<Response, HttpFailu
     let pending =
         outgoing_handler::handle(outgoing_request, Some(options(timeout)?)).map_err(failure)?;
 
-    let stream = outgoing.write().map_err(unreachable)?;
-    for chunk in request.body.chunks(WRITE_CHUNK) {
-        stream
-            .blocking_write_and_flush(chunk)
-            .map_err(unreachable)?;
-    }
-    drop(stream);
-    OutgoingBody::finish(outgoing, None).map_err(failure)?;
+    let written = write_body(outgoing, &request.body);
 
     pending.subscribe().block();
+    // A request the host refused (a host not in allowed_outbound_hosts) has
+    // its body dropped, so the write fails too: the response says why.
     let response = pending
         .get()
         .ok_or_else(|| unreachable("no response after waiting"))?
         .map_err(|()| unreachable("the response was taken twice"))?
         .map_err(failure)?;
+    written?;
     let status = response.status();
     let headers = header_pairs(response.headers().entries());
     let incoming = response.consume().map_err(unreachable)?;
