@@ -6,9 +6,16 @@ each request cycling through 1000 users' tokens). Once on the embedded
 defaults (SQLite, the embedded sidecar) and once on a fresh Postgres
 database with a Redis of the bench's own (dapr/components/redis).
 
+Two scenarios, each on a fresh `docket up` and database:
+- realistic: every connection is one user who thinks between requests
+  (uniform 1-3 s, mean 2 s, wrk's `delay()`); the target applies here;
+- saturation: no think time, 1000 closed-loop clients sending as fast as
+  docket answers; it shows where the machine's capacity ends.
+
 Reports, per request type and overall, p50/p95/p99, requests/s and errors
 (non-2xx answers and socket errors), and docket's peak memory (VmHWM). In
-the same run, a reference: the same mix at 64 users, with the ratios.
+the same run, a reference: the same scenario (same think time) at 64 users,
+with the ratios.
 
 Prints a table and writes benches/results/load.json. Numbers, not
 assertions. Needs target/release/docket and the components built first:
@@ -16,7 +23,9 @@ assertions. Needs target/release/docket and the components built first:
     cargo build --release -p docket-cli
     scripts/build-components
 
-Options: --duration (default 60s; BENCH_QUICK=1: 10s), --only sqlite|postgres.
+Options: --duration (default 60s; BENCH_QUICK=1: 10s), --only sqlite|postgres,
+--scenarios realistic,saturation, --max-concurrent N (passed to docket up),
+--result NAME (writes benches/results/NAME.json; default load).
 """
 
 import argparse
@@ -38,6 +47,8 @@ from common import (COMPONENTS, DOCKET, PG_ADMIN, by_mode, call, create_database
                     start_docket, start_redis, stop, stop_redis, token, wait_ready, write_result)
 
 BACKENDS = ("sqlite", "postgres")
+# Think time between a user's requests, in ms (uniform; None: no think time).
+SCENARIOS = {"realistic": (1000, 3000), "saturation": None}
 USERS = 1000
 TASKS_PER_USER = 3
 # Share of the connections (users) each request type gets.
@@ -50,7 +61,8 @@ CHAT_MESSAGE = "what's due this week?"
 # (as socket errors); docket answers 504 after its 30 s request timeout anyway.
 WRK_TIMEOUT = "30s"
 TARGET_P99_MS = 50.0
-TARGET = f"{CONNECTIONS} users: 0 errors and create p99 < {TARGET_P99_MS:.0f} ms"
+TARGET_SCENARIO = "realistic"
+TARGET = f"{CONNECTIONS} {TARGET_SCENARIO} users: 0 errors and create p99 < {TARGET_P99_MS:.0f} ms"
 RUST_LOG = os.environ.get("BENCH_RUST_LOG", "warn")
 SEED_WORKERS = 32
 QUANTILES = 1000
@@ -63,7 +75,17 @@ def parse_args():
     parser.add_argument("--reference-duration", default=by_mode("20s", "5s"),
                         help="wrk duration of the 64-user reference (default 20s)")
     parser.add_argument("--only", choices=BACKENDS, help="run one backend only")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help=f"comma-separated, of {', '.join(SCENARIOS)} (default both)")
+    parser.add_argument("--max-concurrent", type=int, help="docket up --max-concurrent (default: docket's own)")
+    parser.add_argument("--result", default="load", help="name of the results file (default load)")
     args = parser.parse_args()
+    args.scenarios = args.scenarios.split(",")
+    unknown = [name for name in args.scenarios if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenarios {unknown}; known: {', '.join(SCENARIOS)}")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", args.result):
+        parser.error(f"--result is a file name without extension, got {args.result!r}")
     for value in (args.duration, args.reference_duration):
         if not re.fullmatch(r"[1-9]\d*[smh]?", value):
             parser.error(f"durations look like 10s, 2m or 1h, got {value!r}")
@@ -109,6 +131,9 @@ def lua_list(items):
 
 
 # Each request type's requests are built once per thread and sent round-robin.
+# With a think time, `delay` makes each connection wait before every request,
+# its first one included, so the users' starts spread over the think time;
+# wrk starts a request's latency clock when it writes it, after the delay.
 # `done` writes the run's summary, statuses and latency quantiles (at every
 # 0.1 %, in µs) as JSON, so that the types can be merged into overall
 # percentiles (Debian's wrk does not hand its raw histogram to Lua). A request
@@ -124,6 +149,7 @@ function setup(thread)
 end
 
 function init(args)
+  math.randomseed(@SEED@)
   for i = 1, #paths do
     local headers = {["Authorization"] = "Bearer " .. tokens[i]}
     if body then headers["Content-Type"] = "application/json" end
@@ -137,6 +163,7 @@ function request()
   return prepared[n]
 end
 
+@DELAY@
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
 end
@@ -170,6 +197,13 @@ end
 """
 
 
+DELAY_LUA = """\
+function delay()
+  return math.random(@THINK_MIN@, @THINK_MAX@)
+end
+"""
+
+
 def fill(template, **values):
     for name, value in values.items():
         template = template.replace(f"@{name}@", value)
@@ -196,11 +230,13 @@ class Plan:
             return "POST", json.dumps({"message": CHAT_MESSAGE}), [(f"/api/{u}/chat", u) for u in users]
         raise ValueError(kind)
 
-    def script(self, kind, out):
+    def script(self, kind, out, think_ms):
         method, body, pairs = self.requests(kind)
+        delay = fill(DELAY_LUA, THINK_MIN=str(think_ms[0]), THINK_MAX=str(think_ms[1])) if think_ms else ""
         return fill(LUA, METHOD=lua_string(method), BODY=lua_string(body) if body else "nil",
                     PATHS=lua_list(p for p, _ in pairs), TOKENS=lua_list(self.tokens[u] for _, u in pairs),
-                    OUT=lua_string(str(out)), QUANTILES=str(QUANTILES))
+                    OUT=lua_string(str(out)), QUANTILES=str(QUANTILES), DELAY=delay,
+                    SEED=str(secrets.randbelow(2**31)))
 
 
 # --- one run of the mix -----------------------------------------------------------------------
@@ -239,7 +275,7 @@ def summarize(raw, duration_s, percentiles):
     }
 
 
-def run_mix(work, base, plan, connections, duration, tag):
+def run_mix(work, base, plan, connections, duration, tag, think_ms):
     """One wrk process per request type, all at once; returns per type and overall."""
     counts = split(connections)
     processes = {}
@@ -247,7 +283,7 @@ def run_mix(work, base, plan, connections, duration, tag):
         out = work / f"{tag}-{kind}.json"
         out.unlink(missing_ok=True)
         script = work / f"{tag}-{kind}.lua"
-        script.write_text(plan.script(kind, out))
+        script.write_text(plan.script(kind, out, think_ms))
         command = ["wrk", "-t1", f"-c{conns}", f"-d{duration}", "--timeout", WRK_TIMEOUT, "-s", str(script), base]
         processes[kind] = (subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), out)
     raws = {}
@@ -333,13 +369,18 @@ def log_problems(log, limit=8):
     return [{"count": count, "line": key} for key, count in sorted(groups.items(), key=lambda kv: -kv[1])[:limit]]
 
 
-def run_backend(backend, work, args):
+def run_backend(backend, scenario, work, args):
+    """One scenario on one backend, on a fresh `docket up` and database: the reference, then the load."""
+    think_ms = SCENARIOS[scenario]
     work.mkdir(parents=True)
     jwt_secret = secrets.token_hex(32)
     env = dict(os.environ, SPIN_VARIABLE_JWT_SECRET=jwt_secret, RUST_LOG=RUST_LOG)
     env.pop("SPIN_VARIABLE_DATABASE_URL", None)
     database = redis = process = sampler = None
     extra = ["--dapr-http-port", str(free_port())]
+    if args.max_concurrent:
+        extra += ["--max-concurrent", str(args.max_concurrent)]
+    name = f"{backend}, {scenario}"
     try:
         if backend == "postgres":
             database, env["SPIN_VARIABLE_DATABASE_URL"] = create_database(env, work)
@@ -350,18 +391,17 @@ def run_backend(backend, work, args):
         process, log = start_docket(work, env, port, *extra)
         wait_ready(process, base, log)
         tokens = {f"load-user-{i}": token(jwt_secret, f"load-user-{i}") for i in range(USERS)}
-        print(f"[{backend}] seeding {USERS} users x {TASKS_PER_USER} tasks", flush=True)
+        print(f"[{name}] seeding {USERS} users x {TASKS_PER_USER} tasks", flush=True)
         plan = Plan(tokens, seed(base, tokens))
         check_one_of_each(base, plan)
         if database:
             sampler = PostgresSampler(database)
-        print(f"[{backend}] reference: the mix at {REFERENCE_CONNECTIONS} users for {args.reference_duration}",
-              flush=True)
-        reference = run_mix(work, base, plan, REFERENCE_CONNECTIONS, args.reference_duration, "reference")
+        print(f"[{name}] reference: {REFERENCE_CONNECTIONS} users for {args.reference_duration}", flush=True)
+        reference = run_mix(work, base, plan, REFERENCE_CONNECTIONS, args.reference_duration, "reference", think_ms)
         reference_memory = memory_kb(process.pid)
         time.sleep(2)  # let the reference's connections close
-        print(f"[{backend}] load: the mix at {CONNECTIONS} users for {args.duration}", flush=True)
-        load = run_mix(work, base, plan, CONNECTIONS, args.duration, "load")
+        print(f"[{name}] load: {CONNECTIONS} users for {args.duration}", flush=True)
+        load = run_mix(work, base, plan, CONNECTIONS, args.duration, "load", think_ms)
         if process.poll() is not None:
             raise RuntimeError(f"docket up exited during the load with {process.returncode}:\n{log_tail(log)}")
         memory = memory_kb(process.pid)
@@ -377,8 +417,7 @@ def run_backend(backend, work, args):
             result["postgres_peak_connections"] = sampler.stop()
             sampler = None
             result["postgres_max_connections"] = int(psql("SHOW max_connections"))
-        create = load["create"]
-        result["target_met"] = load["overall"]["errors"] == 0 and create["p99_ms"] < TARGET_P99_MS
+        result["target_met"] = load["overall"]["errors"] == 0 and load["create"]["p99_ms"] < TARGET_P99_MS
         return result
     finally:
         if sampler:
@@ -405,32 +444,37 @@ def ratios(load, reference):
 # --- report -----------------------------------------------------------------------------------
 
 def print_table(report):
-    print(f"\nmixed load through docket up: wrk, one process per type, "
-          f"{report['users']} users' tokens; 1000 users for {report['duration']}, "
-          f"reference 64 users for {report['reference_duration']}")
-    print(f"{'backend':<10}{'users':>6}  {'type':<9}{'conns':>6}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
-          f"{'p99 ms':>9}{'errors':>8}{'err %':>7}  statuses")
-    for backend, result in report["backends"].items():
-        for run, users in (("reference", REFERENCE_CONNECTIONS), ("load", CONNECTIONS)):
-            for kind in (*MIX, "overall"):
-                r = result[run][kind]
-                statuses = " ".join(f"{s}:{n}" for s, n in r["statuses"].items())
-                sock = sum(r["socket_errors"].values())
-                if sock:
-                    statuses += f" socket:{sock}"
-                print(f"{backend:<10}{users:>6}  {kind:<9}{r['connections']:>6}{r['rps']:>9.0f}{r['p50_ms']:>9.1f}"
-                      f"{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}{100 * r['error_rate']:>7.2f}  {statuses}")
-        m, q = result["memory_kb"], result["ratios"]
-        print(f"  {backend}: peak memory (VmHWM) {m['peak_vm_hwm'] / 1024:.0f} MiB "
-              f"(after the 64-user reference {m['peak_after_reference'] / 1024:.0f} MiB); "
-              f"1000 vs 64 users: p99 {q['p99_overall']:.1f}x, throughput {q['throughput_overall']:.2f}x, "
-              f"create p99 {q['create_p99']:.1f}x")
-        if "postgres_peak_connections" in result:
-            print(f"  {backend}: Postgres connections of the bench database, peak {result['postgres_peak_connections']}"
-                  f" (max_connections {result['postgres_max_connections']})")
-        print(f"  {backend}: target {TARGET}: {'met' if result['target_met'] else 'NOT met'}")
-        for problem in result["log_problems"]:
-            print(f"  {backend} log: {problem['count']} x {problem['line']}")
+    for scenario, run in report["scenarios"].items():
+        think = run["think_time_ms"]
+        print(f"\n{scenario}: " + (f"each user thinks {think[0] / 1000:g}-{think[1] / 1000:g} s (uniform) "
+                                   "between requests" if think else "no think time (closed loop)")
+              + f"; {CONNECTIONS} users for {report['duration']}, reference {REFERENCE_CONNECTIONS} users "
+              f"for {report['reference_duration']}")
+        print(f"{'backend':<10}{'users':>6}  {'type':<9}{'conns':>6}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
+              f"{'p99 ms':>9}{'errors':>8}{'err %':>7}  statuses")
+        for backend, result in run["backends"].items():
+            for part, users in (("reference", REFERENCE_CONNECTIONS), ("load", CONNECTIONS)):
+                for kind in (*MIX, "overall"):
+                    r = result[part][kind]
+                    statuses = " ".join(f"{s}:{n}" for s, n in r["statuses"].items())
+                    sock = sum(r["socket_errors"].values())
+                    if sock:
+                        statuses += f" socket:{sock}"
+                    print(f"{backend:<10}{users:>6}  {kind:<9}{r['connections']:>6}{r['rps']:>9.0f}"
+                          f"{r['p50_ms']:>9.1f}{r['p95_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['errors']:>8}"
+                          f"{100 * r['error_rate']:>7.2f}  {statuses}")
+            m, q = result["memory_kb"], result["ratios"]
+            print(f"  {backend}: peak memory (VmHWM) {m['peak_vm_hwm'] / 1024:.0f} MiB "
+                  f"(after the {REFERENCE_CONNECTIONS}-user reference {m['peak_after_reference'] / 1024:.0f} MiB); "
+                  f"{CONNECTIONS} vs {REFERENCE_CONNECTIONS} users: p99 {q['p99_overall']:.1f}x, "
+                  f"throughput {q['throughput_overall']:.2f}x, create p99 {q['create_p99']:.1f}x")
+            if "postgres_peak_connections" in result:
+                print(f"  {backend}: Postgres connections of the bench database, peak "
+                      f"{result['postgres_peak_connections']} (max_connections {result['postgres_max_connections']})")
+            if scenario == TARGET_SCENARIO:
+                print(f"  {backend}: target {TARGET}: {'met' if result['target_met'] else 'NOT met'}")
+            for problem in result["log_problems"]:
+                print(f"  {backend} log: {problem['count']} x {problem['line']}")
 
 
 def main():
@@ -451,16 +495,20 @@ def main():
         "connections": CONNECTIONS,
         "reference_connections": REFERENCE_CONNECTIONS,
         "wrk_timeout": WRK_TIMEOUT,
+        "max_concurrent": args.max_concurrent,
         "target": TARGET,
+        "target_scenario": TARGET_SCENARIO,
         "rust_log": RUST_LOG,
         "open_files": open_files,
-        "backends": {},
+        "scenarios": {name: {"think_time_ms": SCENARIOS[name], "backends": {}} for name in args.scenarios},
     }
     with tempfile.TemporaryDirectory(prefix="docket-load-bench-") as tmp:
-        for backend in backends:
-            report["backends"][backend] = run_backend(backend, Path(tmp) / backend, args)
+        for scenario in args.scenarios:
+            for backend in backends:
+                report["scenarios"][scenario]["backends"][backend] = run_backend(
+                    backend, scenario, Path(tmp) / scenario / backend, args)
     print_table(report)
-    write_result("load", report)
+    write_result(args.result, report)
     return 0
 
 

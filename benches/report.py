@@ -106,23 +106,33 @@ def recurring(r):
                 r["ratio_catch_up_over_reference"], f"target {r['target']}: {met(r['target_met'])}")]
 
 
+def think_time(think_ms):
+    if not think_ms:
+        return "no think time"
+    return f"think time {think_ms[0] / 1000:g}-{think_ms[1] / 1000:g} s"
+
+
 def load(r):
     rows = []
-    for backend, x in r["backends"].items():
-        for kind in ("overall", "list", "create", "complete", "chat"):
-            a, b = x["load"][kind], x["reference"][kind]
-            note = ""
-            if kind == "overall":
-                note = f"target {r['target']}: {met(x['target_met'])}"
-            rows.append(row(f"{backend}, {r['connections']} users: {kind} ({a['connections']} conns)",
-                            f"p50 {a['p50_ms']:.1f} / p95 {a['p95_ms']:.1f} / p99 {a['p99_ms']:.1f} ms, "
-                            f"{a['rps']:.0f} req/s, {a['errors']} errors ({100 * a['error_rate']:.2f} %)",
-                            f"{r['reference_connections']} users: p99 {b['p99_ms']:.1f} ms, {b['rps']:.0f} req/s",
-                            div(a["p99_ms"], b["p99_ms"]), note))
-        m = x["memory_kb"]
-        rows.append(row(f"{backend}: docket peak memory (VmHWM)", f"{m['peak_vm_hwm'] / 1024:.0f} MiB",
-                        f"after the {r['reference_connections']}-user run {m['peak_after_reference'] / 1024:.0f} MiB",
-                        div(m["peak_vm_hwm"], m["peak_after_reference"])))
+    users, ref_users = r["connections"], r["reference_connections"]
+    for scenario, run in r["scenarios"].items():
+        for backend, x in run["backends"].items():
+            for kind in ("overall", "list", "create", "complete", "chat"):
+                a, b = x["load"][kind], x["reference"][kind]
+                note = ""
+                if kind == "overall":
+                    note = (f"target {r['target']}: {met(x['target_met'])}" if scenario == r["target_scenario"]
+                            else f"capacity test; the target applies to {r['target_scenario']}")
+                rows.append(row(f"{scenario} ({think_time(run['think_time_ms'])}), {backend}, {users} users: "
+                                f"{kind} ({a['connections']} conns)",
+                                f"p50 {a['p50_ms']:.1f} / p95 {a['p95_ms']:.1f} / p99 {a['p99_ms']:.1f} ms, "
+                                f"{a['rps']:.0f} req/s, {a['errors']} errors ({100 * a['error_rate']:.2f} %)",
+                                f"{ref_users} users, same think time: p99 {b['p99_ms']:.1f} ms, {b['rps']:.0f} req/s",
+                                div(a["p99_ms"], b["p99_ms"]), note))
+            m = x["memory_kb"]
+            rows.append(row(f"{scenario}, {backend}: docket peak memory (VmHWM)", f"{m['peak_vm_hwm'] / 1024:.0f} MiB",
+                            f"after the {ref_users}-user run {m['peak_after_reference'] / 1024:.0f} MiB",
+                            div(m["peak_vm_hwm"], m["peak_after_reference"])))
     return rows
 
 
@@ -138,31 +148,60 @@ def cell(text):
     return str(text).replace("|", "\\|")
 
 
+LOAD_SCENARIOS = {
+    "realistic": "each of the users waits a think time between its requests, as people do; the headline "
+                 "scenario, and the one the target applies to",
+    "saturation": "no think time: every connection sends its next request as soon as the answer arrives, so "
+                  "the users queue for the 2 cores; it shows the capacity, not what users see",
+}
+
+
 def load_detail(r):
-    """The load scenario's full table: every request type at both user counts."""
-    lines = ["| backend | users | type | conns | req/s | p50 ms | p95 ms | p99 ms | errors | error rate | statuses |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for backend, x in r["backends"].items():
-        for run, users in (("reference", r["reference_connections"]), ("load", r["connections"])):
-            for kind in ("list", "create", "complete", "chat", "overall"):
-                a = x[run][kind]
-                statuses = " ".join(f"{s}:{n}" for s, n in a["statuses"].items())
-                sockets = sum(a["socket_errors"].values())
-                if sockets:
-                    statuses += f" socket errors:{sockets}"
-                lines.append(f"| {backend} | {users} | {kind} | {a['connections']} | {a['rps']:.0f} | {a['p50_ms']:.1f} "
-                             f"| {a['p95_ms']:.1f} | {a['p99_ms']:.1f} | {a['errors']} | {100 * a['error_rate']:.2f} % "
-                             f"| {statuses} |")
-    lines.append("")
-    for backend, x in r["backends"].items():
-        extra = ""
-        if "postgres_peak_connections" in x:
-            extra = (f"; Postgres connections of the bench database: peak {x['postgres_peak_connections']} "
-                     f"(max_connections {x['postgres_max_connections']})")
-        lines.append(f"- {backend}: peak memory {x['memory_kb']['peak_vm_hwm'] / 1024:.0f} MiB{extra}.")
-        for problem in x["log_problems"]:
-            lines.append(f"  - log, {problem['count']} x: `{problem['line']}`")
-    return "\n".join(lines) + "\n"
+    """The load scenario's full tables: every request type at both user counts, per scenario."""
+    lines = [f"Users have {r['tasks_per_user']} tasks each; the connections split "
+             + ", ".join(f"{share * 100:.0f} % {kind}" for kind, share in r["mix"].items())
+             + ", each request type from its own `wrk -t1`, every request with the next user's token"
+             + (f"; `docket up --max-concurrent {r['max_concurrent']}`" if r.get("max_concurrent") else "")
+             + f". {r['connections']} users for {r['duration']}, the reference {r['reference_connections']} users "
+             f"for {r['reference_duration']}; each scenario on each backend on a fresh `docket up` and database.", ""]
+    for scenario, run in r["scenarios"].items():
+        lines += [f"### {scenario}: {think_time(run['think_time_ms'])}"
+                  + (" (uniform, per request)" if run["think_time_ms"] else ""), "",
+                  f"{LOAD_SCENARIOS.get(scenario, '')}.", "",
+                  "| backend | users | type | conns | req/s | p50 ms | p95 ms | p99 ms | errors | error rate | statuses |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for backend, x in run["backends"].items():
+            for part, users in (("reference", r["reference_connections"]), ("load", r["connections"])):
+                for kind in ("list", "create", "complete", "chat", "overall"):
+                    a = x[part][kind]
+                    statuses = " ".join(f"{s}:{n}" for s, n in a["statuses"].items())
+                    sockets = sum(a["socket_errors"].values())
+                    if sockets:
+                        statuses += f" socket errors:{sockets}"
+                    lines.append(f"| {backend} | {users} | {kind} | {a['connections']} | {a['rps']:.0f} "
+                                 f"| {a['p50_ms']:.1f} | {a['p95_ms']:.1f} | {a['p99_ms']:.1f} | {a['errors']} "
+                                 f"| {100 * a['error_rate']:.2f} % | {statuses} |")
+        lines.append("")
+        for backend, x in run["backends"].items():
+            extra = ""
+            if "postgres_peak_connections" in x:
+                extra = (f"; Postgres connections of the bench database: peak {x['postgres_peak_connections']} "
+                         f"(max_connections {x['postgres_max_connections']})")
+            target = f"; target {r['target']}: {met(x['target_met'])}" if scenario == r["target_scenario"] else ""
+            lines.append(f"- {backend}: peak memory {x['memory_kb']['peak_vm_hwm'] / 1024:.0f} MiB{extra}{target}.")
+            for problem in x["log_problems"]:
+                lines.append(f"  - log, {problem['count']} x: `{problem['line']}`")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def earlier_run(ran, machine):
+    """The note of a scenario kept from an earlier `benches/run` than the report's."""
+    if not ran or (ran["date"], ran["commit"]) == (machine["date"], machine["commit"]):
+        return ""
+    changes = " with uncommitted changes" if ran["uncommitted_changes"] else ""
+    mode = ", quick mode" if ran["quick"] else ""
+    return f"; from the earlier run of {ran['date']} at commit {ran['commit']}{changes}{mode}"
 
 
 def markdown(data, descriptions):
@@ -170,7 +209,8 @@ def markdown(data, descriptions):
     out = ["# Benchmark report", "",
            "Written by `benches/run` from the JSON each bench writes into `benches/results/`. Every ratio "
            "compares with a reference measured in the same run, on the same machine. The machine is shared: "
-           "other work may have run at the same time (see the load averages).", "",
+           "other work may have run at the same time (see the load averages). A scenario that ran at "
+           "another date or commit than the one below says so under its heading.", "",
            "| machine | |", "|---|---|",
            f"| date | {m['date']} |",
            f"| commit | {m['commit']}{' (with uncommitted changes)' if m['uncommitted_changes'] else ''} |",
@@ -182,7 +222,7 @@ def markdown(data, descriptions):
         load_avg = "/".join(f"{x:.1f}" for x in run["load_average_before"])
         out += [f"## {name}: {descriptions[name]}", "",
                 f"`{run['script']}`, {run['seconds']} s; load average (1/5/15 min) before: {load_avg}, after: "
-                + "/".join(f"{x:.1f}" for x in run["load_average_after"]), ""]
+                + "/".join(f"{x:.1f}" for x in run["load_average_after"]) + earlier_run(run.get("ran"), m), ""]
         if "failed" in run:
             out += [f"**Failed**: {run['failed']}.", ""]
             continue
@@ -193,5 +233,5 @@ def markdown(data, descriptions):
                        f"| {cell(r['note'])} |")
         out.append("")
         if name == "load":
-            out += ["Every request type and both user counts:", "", load_detail(run["result"])]
+            out += ["Every request type and both user counts, per scenario:", "", load_detail(run["result"])]
     return "\n".join(out).rstrip() + "\n"
