@@ -1251,6 +1251,7 @@ fn no_secret_reaches_the_logs() {
         after.status,
         after.body
     );
+    app.docket.wait_for_log("fcm: HTTP 500");
     logs.push_str(&app.docket.logs());
     let unreachable = format!(
         "postgres://{}:{DB_PASSWORD}@127.0.0.1:1/{}",
@@ -1267,6 +1268,7 @@ fn no_secret_reaches_the_logs() {
     let down = broken.call(Some("alice"), "GET", "/api/alice/tasks", None);
     assert!(down.status >= 500, "{} {}", down.status, down.body);
     assert!(!down.body.contains(DB_PASSWORD), "{}", down.body);
+    broken.docket.wait_for_log("database unavailable");
     logs.push_str(&broken.docket.logs());
 
     // The failing paths ran and were logged.
