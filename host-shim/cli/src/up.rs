@@ -54,8 +54,10 @@ pub struct UpArgs {
     /// Time a request may take to produce its response head, in seconds
     #[arg(long, env = "DOCKET_REQUEST_TIMEOUT_SECS", default_value_t = 30.0)]
     request_timeout_secs: f64,
-    /// Requests (instances) in flight at once; more get 503
-    #[arg(long, env = "DOCKET_MAX_CONCURRENT", default_value_t = 1000)]
+    /// Requests (instances) running at once; more wait for a slot until the
+    /// request timeout, then get 503. More instances than this only contend
+    /// for the CPU and the SQLite writer
+    #[arg(long, env = "DOCKET_MAX_CONCURRENT", default_value_t = 128)]
     max_concurrent: u32,
     /// Do not swap components when their .wasm changes on disk
     #[arg(long)]

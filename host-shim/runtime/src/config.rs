@@ -38,7 +38,8 @@ pub struct RequestLimits {
     pub memory_bytes: usize,
     /// Wall-clock budget for a request to produce its response head.
     pub timeout: Duration,
-    /// Instances that may run at once; beyond it requests get 503.
+    /// Instances that may run at once; further requests wait for one to
+    /// finish until `timeout`, then get 503.
     pub max_concurrent: u32,
 }
 
@@ -47,7 +48,7 @@ impl Default for RequestLimits {
         Self {
             memory_bytes: 256 << 20,
             timeout: Duration::from_secs(30),
-            max_concurrent: 1000,
+            max_concurrent: 128,
         }
     }
 }
