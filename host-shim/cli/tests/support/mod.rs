@@ -37,18 +37,22 @@ pub fn guest(name: &str) -> PathBuf {
 }
 
 /// `psql` as `postgres` on the local server, connected to `database`.
-fn psql_command(database: &str) -> Command {
+/// The shared local server.
+const POSTGRES_PORT: u16 = 5432;
+
+fn psql_command(port: u16, database: &str) -> Command {
     let mut command = Command::new("psql");
     command
         .env("PGOPTIONS", "--client-min-messages=warning")
-        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", database]);
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-U", "postgres", "-d", database]);
     command
 }
 
 /// Runs one SQL statement as `postgres` on the local server's `postgres`
 /// database (creating and dropping per-test databases); panics if it fails.
 pub fn psql(sql: &str) {
-    let status = psql_command("postgres")
+    let status = psql_command(POSTGRES_PORT, "postgres")
         .args(["-qc", sql])
         .status()
         .expect("psql");
@@ -57,7 +61,12 @@ pub fn psql(sql: &str) {
 
 /// The unaligned output of one query in `database`; panics if it fails.
 pub fn psql_query(database: &str, sql: &str) -> String {
-    let output = psql_command(database)
+    psql_query_at(POSTGRES_PORT, database, sql)
+}
+
+/// [`psql_query`] on the server listening on `port`.
+pub fn psql_query_at(port: u16, database: &str, sql: &str) -> String {
+    let output = psql_command(port, database)
         .args(["-tAc", sql])
         .output()
         .expect("psql");

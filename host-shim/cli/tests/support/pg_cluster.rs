@@ -146,18 +146,7 @@ impl PgCluster {
 
     /// The unaligned output of one statement in `database`.
     pub fn query(&self, database: &str, sql: &str) -> String {
-        let output = Command::new("psql")
-            .env("PGOPTIONS", "--client-min-messages=warning")
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
-            .args(["-U", "postgres", "-d", database, "-tAc", sql])
-            .output()
-            .expect("psql");
-        assert!(
-            output.status.success(),
-            "{sql}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).trim().to_string()
+        super::psql_query_at(self.port, database, sql)
     }
 
     /// A database on this cluster with the repository's migrations applied.

@@ -153,27 +153,15 @@ impl TodoApp {
 
     /// Stops docket (SIGTERM) and starts it again on the same data.
     pub fn restart(self) -> TodoApp {
-        let TodoApp {
-            docket,
-            backend,
-            database,
-            args,
-            manifest,
-        } = self;
-        let dir = docket.dir.clone();
-        assert!(docket.stop().success(), "docket did not stop cleanly");
-        let docket = launch(dir, &args, &manifest);
-        TodoApp {
-            docket,
-            backend,
-            database,
-            args,
-            manifest,
-        }
+        self.start_again(|docket| assert!(docket.stop().success(), "docket did not stop cleanly"))
     }
 
     /// Starts docket again on the same data after it died (e.g. `kill -9`).
     pub fn relaunch(self) -> TodoApp {
+        self.start_again(Docket::kill)
+    }
+
+    fn start_again(self, stop: impl FnOnce(Docket)) -> TodoApp {
         let TodoApp {
             docket,
             backend,
@@ -182,7 +170,7 @@ impl TodoApp {
             manifest,
         } = self;
         let dir = docket.dir.clone();
-        docket.kill();
+        stop(docket);
         let docket = launch(dir, &args, &manifest);
         TodoApp {
             docket,
