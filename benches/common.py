@@ -262,3 +262,26 @@ def memory_kb(pid):
         if name in ("VmHWM", "VmRSS"):
             fields[name] = int(value.split()[0])
     return fields
+
+
+# --- wrk scripts ------------------------------------------------------------------------------
+
+def lua_string(text):
+    """A Lua string literal of plain ASCII `text`."""
+    if not text.isascii() or not text.isprintable():
+        raise ValueError(f"not a plain ASCII string: {text!r}")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def lua_list(items):
+    return "{" + ", ".join(lua_string(item) for item in items) + "}"
+
+
+def fill(template, **values):
+    """Replaces each @NAME@ of a wrk script; every placeholder must be filled."""
+    for name, value in values.items():
+        template = template.replace(f"@{name}@", value)
+    left = re.findall(r"@[A-Z_]+@", template)
+    if left:
+        raise ValueError(f"unfilled placeholders in a wrk script: {left}")
+    return template

@@ -42,7 +42,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from common import (COMPONENTS, DOCKET, PG_ADMIN, by_mode, call, create_database, drop_database, free_port,
+from common import (fill, lua_list, lua_string, COMPONENTS, DOCKET, PG_ADMIN, by_mode, call, create_database, drop_database, free_port,
                     handle_signals, log_tail, memory_kb, postgres_answers, psql, raise_open_files, redis_resources,
                     start_docket, start_redis, stop, stop_redis, token, wait_ready, write_result)
 
@@ -122,13 +122,6 @@ def split(total):
 
 # --- wrk scripts ------------------------------------------------------------------------------
 
-def lua_string(text):
-    return json.dumps(text)  # a JSON string of ASCII is a valid Lua string
-
-
-def lua_list(items):
-    return "{" + ", ".join(lua_string(item) for item in items) + "}"
-
 
 # Each request type's requests are built once per thread and sent round-robin.
 # With a think time, `delay` makes each connection wait before every request,
@@ -202,12 +195,6 @@ function delay()
   return math.random(@THINK_MIN@, @THINK_MAX@)
 end
 """
-
-
-def fill(template, **values):
-    for name, value in values.items():
-        template = template.replace(f"@{name}@", value)
-    return template
 
 
 class Plan:

@@ -29,7 +29,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from common import (DOCKET, MANIFEST, PG_ADMIN, TODO_API, by_mode, call, create_database, drop_database,
+from common import (fill, lua_list, lua_string, DOCKET, MANIFEST, PG_ADMIN, TODO_API, by_mode, call, create_database, drop_database,
                     free_port, handle_signals, postgres_answers, psql, raise_open_files, start_docket,
                     stop, wait_ready, log_tail, write_result, wrk as run_wrk)
 
@@ -78,15 +78,6 @@ def missing_prerequisites(backends):
 
 
 # --- wrk scripts ------------------------------------------------------------------------------
-
-def lua_string(text):
-    if not text.isascii() or not text.isprintable():
-        raise ValueError(f"not a plain ASCII string: {text!r}")
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def lua_list(items):
-    return "{" + ", ".join(lua_string(item) for item in items) + "}"
 
 
 # Every script counts response statuses per thread; `done` (in wrk's main
@@ -152,15 +143,6 @@ end
 LUA_STATIC_AUTH = """
 wrk.headers["Authorization"] = "Bearer " .. @TOKEN@
 """
-
-
-def fill(template, **values):
-    for name, value in values.items():
-        template = template.replace(f"@{name}@", value)
-    left = re.findall(r"@[A-Z_]+@", template)
-    if left:
-        raise ValueError(f"unfilled placeholders in a wrk script: {left}")
-    return template
 
 
 class Plan:
