@@ -266,6 +266,27 @@ def memory_kb(pid):
 
 # --- wrk scripts ------------------------------------------------------------------------------
 
+# wrk Lua: each thread counts the statuses it got; `total_statuses()`, for
+# `done`, adds up those of the threads the script keeps in `threads`.
+LUA_STATUS_COUNTS = """\
+statuses = {}
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+local function total_statuses()
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      total[status] = (total[status] or 0) + count
+    end
+  end
+  return total
+end
+"""
+
+
 def lua_string(text):
     """A Lua string literal of plain ASCII `text`."""
     if not text.isascii() or not text.isprintable():

@@ -42,7 +42,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from common import (fill, lua_list, lua_string, COMPONENTS, DOCKET, PG_ADMIN, by_mode, call, create_database, drop_database, free_port,
+from common import (LUA_STATUS_COUNTS, fill, lua_list, lua_string, COMPONENTS, DOCKET, PG_ADMIN, by_mode, call, create_database, drop_database, free_port,
                     handle_signals, log_tail, memory_kb, postgres_answers, psql, raise_open_files, redis_resources,
                     start_docket, start_redis, stop, stop_redis, token, wait_ready, write_result)
 
@@ -135,7 +135,6 @@ LUA = """\
 local method, body = @METHOD@, @BODY@
 local paths, tokens = @PATHS@, @TOKENS@
 local threads, prepared, n = {}, {}, 0
-statuses = {}
 
 function setup(thread)
   table.insert(threads, thread)
@@ -157,17 +156,9 @@ function request()
 end
 
 @DELAY@
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-
+@STATUS_COUNTS@
 function done(summary, latency, requests)
-  local total = {}
-  for _, thread in ipairs(threads) do
-    for status, count in pairs(thread:get("statuses")) do
-      total[status] = (total[status] or 0) + count
-    end
-  end
+  local total = total_statuses()
   local out = {}
   for status, count in pairs(total) do table.insert(out, string.format('"%d": %d', status, count)) end
   local quantiles = {}
@@ -222,7 +213,7 @@ class Plan:
         delay = fill(DELAY_LUA, THINK_MIN=str(think_ms[0]), THINK_MAX=str(think_ms[1])) if think_ms else ""
         return fill(LUA, METHOD=lua_string(method), BODY=lua_string(body) if body else "nil",
                     PATHS=lua_list(p for p, _ in pairs), TOKENS=lua_list(self.tokens[u] for _, u in pairs),
-                    OUT=lua_string(str(out)), QUANTILES=str(QUANTILES), DELAY=delay,
+                    OUT=lua_string(str(out)), QUANTILES=str(QUANTILES), DELAY=delay, STATUS_COUNTS=LUA_STATUS_COUNTS,
                     SEED=str(secrets.randbelow(2**31)))
 
 

@@ -29,7 +29,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from common import (fill, lua_list, lua_string, DOCKET, MANIFEST, PG_ADMIN, TODO_API, by_mode, call, create_database, drop_database,
+from common import (LUA_STATUS_COUNTS, fill, lua_list, lua_string, DOCKET, MANIFEST, PG_ADMIN, TODO_API, by_mode, call, create_database, drop_database,
                     free_port, handle_signals, postgres_answers, psql, raise_open_files, start_docket,
                     stop, wait_ready, log_tail, write_result, wrk as run_wrk)
 
@@ -91,19 +91,9 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-statuses = {}
-
-function response(status, headers, body)
-  statuses[status] = (statuses[status] or 0) + 1
-end
-
+@STATUS_COUNTS@
 function done(summary, latency, requests)
-  local total = {}
-  for _, thread in ipairs(threads) do
-    for status, count in pairs(thread:get("statuses")) do
-      total[status] = (total[status] or 0) + count
-    end
-  end
+  local total = total_statuses()
   local file = assert(io.open(@STATUS_FILE@, "w"))
   for status, count in pairs(total) do
     file:write(status, " ", count, "\\n")
@@ -161,7 +151,7 @@ class Plan:
         }[scenario]
 
     def script(self, scenario, status_file):
-        text = fill(LUA_STATUSES, STATUS_FILE=lua_string(str(status_file)))
+        text = fill(LUA_STATUSES, STATUS_COUNTS=LUA_STATUS_COUNTS, STATUS_FILE=lua_string(str(status_file)))
         if scenario == "create":
             body = json.dumps({"title": "bench task", "priority": "High"})
             text += fill(LUA_ROUND_ROBIN, METHOD=lua_string("POST"),
