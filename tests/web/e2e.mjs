@@ -1,0 +1,257 @@
+// The web app end to end: a real `docket up` (todo-api, notification and
+// recurring services, the sidecar) and Debian's Chromium, as a person uses it.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { launchBrowser } from "./browser.mjs";
+import { repoRoot, startDocket } from "./docket.mjs";
+import { loadTiming, printTiming } from "./timing.mjs";
+
+const OUT = join(repoRoot, "tests/web/test-output");
+mkdirSync(OUT, { recursive: true });
+
+const user = `web${Date.now().toString(36)}`;
+const password = "correct horse battery";
+
+let docket;
+let browser;
+let page;
+
+const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+const task = (title) => page.locator("li.task", { has: page.locator(".task-title", { hasText: title }) });
+const alertText = async (scope) => (await scope.locator(".error:not([hidden])").first().innerText()).trim();
+
+/** Polls `check` until it returns true or `ms` pass. */
+async function eventually(check, ms, what) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function go(screen) {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: screen }).click();
+  await page.getByRole("heading", { level: 1, name: screen }).waitFor();
+}
+
+/** Tab (only) until the focused element matches; fails after `limit` presses. */
+async function tabTo(matches, limit, what) {
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press("Tab");
+    if (await page.evaluate(matches)) return;
+  }
+  throw new Error(`Tab never reached ${what}`);
+}
+
+describe("web app", () => {
+  before(async () => {
+    docket = await startDocket();
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await docket?.stop();
+  });
+
+  it("serves the app at / and loads it", async () => {
+    const reply = await fetch(`${docket.url}/`);
+    assert.equal(reply.status, 200, "GET / should serve the app");
+    assert.match(reply.headers.get("content-type") ?? "", /text\/html/);
+    const cold = await loadTiming(page, `${docket.url}/`);
+    const warm = await loadTiming(page, `${docket.url}/`);
+    printTiming("cold", cold);
+    printTiming("warm", warm);
+    await page.getByRole("tab", { name: "Log in" }).waitFor();
+  });
+
+  it("signs up and lands on the task list", async () => {
+    await page.getByRole("tab", { name: "Sign up" }).click();
+    await page.getByLabel("Username").fill(user);
+    await page.getByLabel("Password").fill(password);
+    await shot("01-sign-up");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("heading", { level: 1, name: "Tasks" }).waitFor();
+    await page.getByText("Nothing here. Add a task above.").waitFor();
+  });
+
+  it("creates two tags", async () => {
+    await go("Tags");
+    for (const [name, color] of [
+      ["home", "#22c55e"],
+      ["errands", "#8b5cf6"],
+    ]) {
+      await page.getByLabel("Name", { exact: true }).fill(name);
+      await page.locator('form[aria-label="New tag"] input[type="color"]').fill(color);
+      await page.getByRole("button", { name: "Create tag" }).click();
+      await page.getByRole("form", { name: `Tag ${name}` }).waitFor();
+    }
+    await shot("02-tags");
+  });
+
+  it("adds a task with a priority and two tags", async () => {
+    await go("Tasks");
+    await page.locator("#new-task").fill("Buy groceries");
+    await page.locator("#new-task-priority").selectOption("High");
+    const picker = page.getByRole("group", { name: "Tags for the new task" });
+    await picker.getByRole("button", { name: "home" }).click();
+    await picker.getByRole("button", { name: "errands" }).click();
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    const item = task("Buy groceries");
+    await item.waitFor();
+    assert.match(await item.locator(".priority").innerText(), /High/);
+    assert.deepEqual((await item.locator(".chip").allInnerTexts()).sort(), ["errands", "home"]);
+
+    await page.locator("#new-task").fill("Read a book");
+    await page.locator("#new-task-priority").selectOption("Low");
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await task("Read a book").waitFor();
+    await shot("03-tasks");
+  });
+
+  it("filters by a tag", async () => {
+    await page.locator("#filter-tag").selectOption({ label: "home" });
+    await eventually(async () => (await page.locator("li.task").count()) === 1, 10_000, "one task tagged home");
+    assert.equal(await page.locator("li.task .task-title").innerText(), "Buy groceries");
+    await page.getByText("tagged home").waitFor();
+  });
+
+  it("completes the task", async () => {
+    await page.getByRole("button", { name: "Complete Buy groceries" }).click();
+    await eventually(async () => (await task("Buy groceries").count()) === 0, 10_000, "the open list to drop it");
+    await page.getByRole("group", { name: "Show" }).getByRole("button", { name: "Done" }).click();
+    const reopen = page.getByRole("button", { name: "Reopen Buy groceries" });
+    await reopen.waitFor();
+    assert.equal(await reopen.getAttribute("aria-pressed"), "true");
+    await shot("04-done-filtered");
+    await page.getByRole("button", { name: "clear tag filter" }).click();
+    await page.getByRole("group", { name: "Show" }).getByRole("button", { name: "Open" }).click();
+    await task("Read a book").waitFor();
+  });
+
+  it("adds and completes a task with the keyboard only", async () => {
+    await page.locator("#tasks-heading").focus();
+    await tabTo(() => document.activeElement?.id === "new-task", 10, "the new task box");
+    await page.keyboard.type("Pay rent");
+    await page.keyboard.press("Enter");
+    await task("Pay rent").waitFor();
+    await tabTo(
+      () => document.activeElement?.getAttribute("aria-label") === "Complete Pay rent",
+      80,
+      "the Pay rent complete button",
+    );
+    await page.keyboard.press("Enter");
+    await eventually(async () => (await task("Pay rent").count()) === 0, 10_000, "Pay rent to leave the open list");
+    // The focus stays in the list instead of falling back to the page.
+    assert.notEqual(await page.evaluate(() => document.activeElement?.tagName), "BODY");
+  });
+
+  it("creates a daily template and previews it", async () => {
+    await go("Recurring");
+    await page.getByLabel("Title", { exact: true }).fill("Water the plants");
+    assert.ok(await page.getByRole("radio", { name: "Daily" }).isChecked());
+    const preview = page.getByRole("list", { name: "Preview of the next occurrences" });
+    await eventually(async () => (await preview.locator("li").count()) === 5, 10_000, "five previewed occurrences");
+    await page.getByRole("button", { name: "Create template" }).click();
+    const row = page.locator("li.template", { hasText: "Water the plants" });
+    await row.waitFor();
+    assert.match(await row.innerText(), /Every day at 09:00/);
+    await row.getByRole("button", { name: "Preview Water the plants" }).click();
+    const own = page.getByRole("list", { name: "Next occurrences of Water the plants" });
+    await eventually(async () => (await own.locator("li").count()) === 5, 10_000, "the template's preview");
+    await shot("05-recurring");
+    await row.getByRole("button", { name: "Disable Water the plants" }).click();
+    await row.getByRole("button", { name: "Enable Water the plants" }).waitFor();
+  });
+
+  it("shows a 422 from the API in words", async () => {
+    await page.getByRole("radio", { name: "Custom (cron)" }).check({ force: true });
+    await page.getByLabel(/Cron expression/).fill("61 25 * * *");
+    const form = page.getByRole("form", { name: "New recurring template" });
+    await eventually(async () => (await form.locator(".error:not([hidden])").count()) > 0, 10_000, "the preview error");
+    const words = await alertText(form);
+    assert.match(words, /cron/i, words);
+    assert.doesNotMatch(words, /^\d{3}$|undefined|\[object/);
+    console.log(`# 422 shown as: ${words}`);
+    await shot("06-recurring-error");
+  });
+
+  it("adds a task through the assistant, whose history survives a reload", async () => {
+    await go("Tasks");
+    await page.getByRole("button", { name: "Assistant", exact: true }).click();
+    await page.locator("#chat-input").fill("add call mom tomorrow");
+    await page.keyboard.press("Enter");
+    await page.locator(".message.assistant").first().waitFor({ timeout: 20_000 });
+    await page.locator("li.task .task-title", { hasText: /call mom/i }).waitFor({ timeout: 10_000 });
+    const item = page.locator("li.task", { hasText: /call mom/i });
+    assert.match(await item.innerText(), /Due/);
+    await shot("07-assistant");
+
+    await page.reload();
+    const messages = page.getByRole("list", { name: "Conversation" });
+    await messages.locator(".message.user", { hasText: "add call mom tomorrow" }).waitFor();
+    await messages.locator(".message.assistant").first().waitFor();
+  });
+
+  it("shows the notification for the created task", async () => {
+    await go("Notifications");
+    const rows = page.locator("table.deliveries tbody tr", { hasText: "Task created" });
+    const fromChat = rows.filter({ hasText: /New task: call mom/i });
+    await eventually(
+      async () => {
+        await page.getByRole("button", { name: "Refresh" }).click();
+        await page.waitForTimeout(500);
+        return (await rows.locator(".status-sent").count()) >= 4 && (await fromChat.locator(".status-sent").count()) === 1;
+      },
+      90_000,
+      "a sent notice for each of the four tasks created, the assistant's among them",
+    );
+    const text = await fromChat.innerText();
+    assert.match(text, /email/);
+    assert.match(text, /mailbox/);
+    await page.getByLabel("Email address").fill("person@example.com");
+    await page.getByRole("checkbox", { name: "Task completed" }).uncheck();
+    await page.getByRole("button", { name: "Save preferences" }).click();
+    await page.getByRole("status").getByText("Saved.").waitFor();
+    await shot("08-notifications");
+  });
+
+  it("fits a phone-sized screen", async () => {
+    const chat = page.getByRole("button", { name: "Assistant", exact: true });
+    if ((await chat.getAttribute("aria-expanded")) === "true") await chat.click();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await go("Tasks");
+    await task("Read a book").waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+    await shot("09-phone-tasks");
+    await chat.click();
+    await page.getByRole("list", { name: "Conversation" }).waitFor();
+    await shot("10-phone-assistant");
+    await page.getByRole("button", { name: "Close the assistant" }).click();
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  it("says in words why signing up an existing user fails", async () => {
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByRole("tab", { name: "Sign up" }).click();
+    await page.getByLabel("Username").fill(user);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Create account" }).click();
+    const alert = page.getByRole("alert").filter({ hasText: /\w/ });
+    await alert.waitFor();
+    assert.equal((await alert.innerText()).trim(), "That username is taken.");
+    await shot("11-sign-up-taken");
+
+    await page.getByRole("tab", { name: "Log in" }).click();
+    await page.getByLabel("Username").fill(user);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await eventually(async () => /password/i.test(await alertText(page)), 10_000, "the login error");
+    console.log(`# 401 shown as: ${await alertText(page)}`);
+  });
+});
