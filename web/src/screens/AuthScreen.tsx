@@ -31,55 +31,57 @@ export function AuthScreen() {
       <h1 class="brand">Docket</h1>
       <div class="card">
         <div class="tabs" role="tablist" aria-label="Account">
-          <button type="button" role="tab" aria-selected={!signup} onClick={() => switchTo("login")}>
+          <button type="button" role="tab" aria-selected={!signup} aria-controls="auth-form" onClick={() => switchTo("login")}>
             Log in
           </button>
-          <button type="button" role="tab" aria-selected={signup} onClick={() => switchTo("signup")}>
+          <button type="button" role="tab" aria-selected={signup} aria-controls="auth-form" onClick={() => switchTo("signup")}>
             Sign up
           </button>
         </div>
-        <form onSubmit={submit} aria-describedby="auth-error">
-          <label>
-            Username
-            <input
-              name="username"
-              autocomplete="username"
-              required
-              minLength={3}
-              maxLength={64}
-              value={username}
-              onInput={(e) => setUsername(e.currentTarget.value)}
-            />
-          </label>
-          <label>
-            Password
-            <input
-              name="password"
-              type="password"
-              autocomplete={signup ? "new-password" : "current-password"}
-              required
-              minLength={signup ? 8 : undefined}
-              value={password}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-            />
-          </label>
-          {signup && (
+        <div id="auth-form" role="tabpanel">
+          <form onSubmit={submit} aria-describedby="auth-error">
             <label>
-              Email <span class="hint">(optional, for notifications)</span>
+              Username
               <input
-                name="email"
-                type="email"
-                autocomplete="email"
-                value={email}
-                onInput={(e) => setEmail(e.currentTarget.value)}
+                name="username"
+                autocomplete="username"
+                required
+                minLength={3}
+                maxLength={64}
+                value={username}
+                onInput={(e) => setUsername(e.currentTarget.value)}
               />
             </label>
-          )}
-          <ErrorMessage error={error} id="auth-error" />
-          <button class="primary" type="submit" disabled={busy}>
-            {signup ? "Create account" : "Log in"}
-          </button>
-        </form>
+            <label>
+              Password
+              <input
+                name="password"
+                type="password"
+                autocomplete={signup ? "new-password" : "current-password"}
+                required
+                minLength={signup ? 8 : undefined}
+                value={password}
+                onInput={(e) => setPassword(e.currentTarget.value)}
+              />
+            </label>
+            {signup && (
+              <label>
+                Email <span class="hint">(optional, for notifications)</span>
+                <input
+                  name="email"
+                  type="email"
+                  autocomplete="email"
+                  value={email}
+                  onInput={(e) => setEmail(e.currentTarget.value)}
+                />
+              </label>
+            )}
+            <ErrorMessage error={error} id="auth-error" />
+            <button class="primary" type="submit" disabled={busy}>
+              {signup ? "Create account" : "Log in"}
+            </button>
+          </form>
+        </div>
       </div>
     </main>
   );
