@@ -11,6 +11,19 @@ export function formatInstant(iso: string, timeZone?: string): string {
   return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone }).format(date);
 }
 
+/** "Mon, Nov 30, 2026, 9:00 AM" in `timeZone`. */
+export function formatOccurrence(iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat(undefined, {
+    weekday: "short",
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
+    timeZone,
+  }).format(new Date(iso));
+}
+
 /** "in 3 days", "2 hours ago". */
 export function relative(iso: string, now = Date.now()): string {
   const seconds = (new Date(iso).getTime() - now) / 1000;

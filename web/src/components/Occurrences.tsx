@@ -1,4 +1,4 @@
-import { formatInstant } from "../time";
+import { formatOccurrence } from "../time";
 
 interface Props {
   occurrences: string[] | null;
@@ -14,7 +14,7 @@ export function Occurrences({ occurrences, timezone, label }: Props) {
     <ol class="occurrences" aria-label={label}>
       {occurrences.map((at) => (
         <li key={at}>
-          <time dateTime={at}>{formatInstant(at, timezone)}</time>
+          <time dateTime={at}>{formatOccurrence(at, timezone)}</time>
         </li>
       ))}
     </ol>

@@ -36,6 +36,7 @@ export function QuickAdd({ api, tags, onAdded }: Props) {
     );
     if (task) {
       setTitle("");
+      setPriority("Medium");
       setDue("");
       setRemind("");
       setTagIds([]);

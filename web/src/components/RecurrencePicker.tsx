@@ -81,7 +81,7 @@ export function RecurrencePicker({ value, onChange }: Props) {
         <div class="row wrap">
           <label>
             Every
-            <span class="row">
+            <span class="row center">
               <input
                 type="number"
                 min={1}

@@ -50,8 +50,8 @@ export function TaskItem({ api, task, tags, onChanged, onDeleted, onTagFilter }:
           aria-pressed={task.completed}
           aria-label={task.completed ? `Reopen ${task.title}` : `Complete ${task.title}`}
           title={task.completed ? "Reopen" : "Mark done"}
-          disabled={busy}
-          onClick={toggle}
+          aria-busy={busy}
+          onClick={() => busy || toggle()}
         >
           <span aria-hidden="true">{task.completed ? "✓" : ""}</span>
         </button>

@@ -66,7 +66,9 @@ export function AuthScreen() {
             </label>
             {signup && (
               <label>
-                Email <span class="hint">(optional, for notifications)</span>
+                <span>
+                  Email <span class="hint">(optional)</span>
+                </span>
                 <input
                   name="email"
                   type="email"

@@ -43,17 +43,18 @@ export function TasksScreen({ api, tags }: Props) {
   const list = useRef<HTMLUListElement>(null);
   // A task that leaves the list takes the focus with it; it goes to the
   // task that took its place (or the add box) instead.
-  const refocus = useRef<number | null>(null);
+  const refocus = useRef<{ id: number; index: number } | null>(null);
 
   useEffect(() => {
-    const index = refocus.current;
-    if (index === null || loading) return;
+    const pending = refocus.current;
+    if (!pending) return;
+    if (tasks.some((t) => t.id === pending.id)) return;
     refocus.current = null;
     if (document.activeElement && document.activeElement !== document.body) return;
     const checks = list.current?.querySelectorAll<HTMLButtonElement>("button.check") ?? [];
-    const target = checks[Math.min(index, checks.length - 1)] ?? document.getElementById("new-task");
+    const target = checks[Math.min(pending.index, checks.length - 1)] ?? document.getElementById("new-task");
     target?.focus();
-  }, [tasks, loading]);
+  }, [tasks]);
 
   // Typing in the search box waits for a pause before asking the server.
   useEffect(() => {
@@ -136,13 +137,13 @@ export function TasksScreen({ api, tags }: Props) {
             task={task}
             tags={tags}
             onChanged={(saved) => {
-              refocus.current = tasks.findIndex((t) => t.id === saved.id);
+              refocus.current = { id: saved.id, index: tasks.findIndex((t) => t.id === saved.id) };
               setStatus(`${saved.completed ? "Completed" : "Updated"} “${saved.title}”.`);
               setTasks(tasks.map((t) => (t.id === saved.id ? saved : t)));
               reload();
             }}
             onDeleted={(gone) => {
-              refocus.current = tasks.findIndex((t) => t.id === gone.id);
+              refocus.current = { id: gone.id, index: tasks.findIndex((t) => t.id === gone.id) };
               setStatus(`Deleted “${gone.title}”.`);
               setTasks(tasks.filter((t) => t.id !== gone.id));
               reload();
