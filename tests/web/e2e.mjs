@@ -170,6 +170,35 @@ describe("web app", () => {
     );
   });
 
+  step("edits a task, then finds it by search and among the overdue", async () => {
+    const item = task("Read a book");
+    await item.getByRole("button", { name: "Edit Read a book" }).click();
+    const editor = item.getByRole("form", { name: "Edit Read a book" });
+    await editor.getByLabel("Title").fill("Read a novel");
+    await editor.getByLabel("Priority").selectOption("Critical");
+    const past = new Date(Date.now() - 2 * 86400_000);
+    const pad = (n) => String(n).padStart(2, "0");
+    await editor
+      .getByLabel("Due")
+      .fill(`${past.getFullYear()}-${pad(past.getMonth() + 1)}-${pad(past.getDate())}T10:00`);
+    await editor.getByRole("button", { name: "home" }).click();
+    await editor.getByRole("button", { name: "Save" }).click();
+    const edited = task("Read a novel");
+    await edited.locator(".priority", { hasText: "Critical" }).waitFor();
+    assert.match(await edited.innerText(), /Overdue/);
+    assert.deepEqual(await edited.locator(".chip").allInnerTexts(), ["home"]);
+
+    await page.getByRole("searchbox").fill("novel");
+    await eventually(async () => (await page.locator("li.task").count()) === 1, 10_000, "one search result");
+    await page.getByRole("searchbox").fill("");
+    await page.getByRole("group", { name: "Show" }).getByRole("button", { name: "Overdue" }).click();
+    await eventually(async () => (await page.locator("li.task").count()) === 1, 10_000, "one overdue task");
+    await task("Read a novel").waitFor();
+    await page.locator("#filter-sort").selectOption("priority");
+    await page.getByRole("group", { name: "Show" }).getByRole("button", { name: "Open" }).click();
+    await shot("05-edited-overdue");
+  });
+
   step("creates a daily template and previews it", async () => {
     await go("Recurring");
     await page.getByLabel("Title", { exact: true }).fill("Water the plants");
@@ -183,7 +212,7 @@ describe("web app", () => {
     await row.getByRole("button", { name: "Preview Water the plants" }).click();
     const own = page.getByRole("list", { name: "Next occurrences of Water the plants" });
     await eventually(async () => (await own.locator("li").count()) === 5, 10_000, "the template's preview");
-    await shot("05-recurring");
+    await shot("06-recurring");
     await row.getByRole("button", { name: "Disable Water the plants" }).click();
     await row.getByRole("button", { name: "Enable Water the plants" }).waitFor();
   });
@@ -197,7 +226,7 @@ describe("web app", () => {
     assert.match(words, /cron/i, words);
     assert.doesNotMatch(words, /^\d{3}$|undefined|\[object/);
     console.log(`# 422 shown as: ${words}`);
-    await shot("06-recurring-error");
+    await shot("07-recurring-error");
   });
 
   step("adds a task through the assistant, whose history survives a reload", async () => {
@@ -209,7 +238,7 @@ describe("web app", () => {
     await page.locator("li.task .task-title", { hasText: /call mom/i }).waitFor({ timeout: 10_000 });
     const item = page.locator("li.task", { hasText: /call mom/i });
     assert.match(await item.innerText(), /Due/);
-    await shot("07-assistant");
+    await shot("08-assistant");
 
     await page.reload();
     const messages = page.getByRole("list", { name: "Conversation" });
@@ -237,7 +266,7 @@ describe("web app", () => {
     await page.getByRole("checkbox", { name: "Task completed" }).uncheck();
     await page.getByRole("button", { name: "Save preferences" }).click();
     await page.getByRole("status").getByText("Saved.").waitFor();
-    await shot("08-notifications");
+    await shot("09-notifications");
   });
 
   step("fits a phone-sized screen", async () => {
@@ -245,15 +274,34 @@ describe("web app", () => {
     if ((await chat.getAttribute("aria-expanded")) === "true") await chat.click();
     await page.setViewportSize({ width: 390, height: 844 });
     await go("Tasks");
-    await task("Read a book").waitFor();
+    await task("Read a novel").waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
-    await shot("09-phone-tasks");
+    await shot("10-phone-tasks");
     await chat.click();
     await page.getByRole("list", { name: "Conversation" }).waitFor();
-    await shot("10-phone-assistant");
+    await shot("11-phone-assistant");
     await page.getByRole("button", { name: "Close the assistant" }).click();
     await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  step("renames, recolours and deletes tags", async () => {
+    await go("Tags");
+    const errands = page.getByRole("form", { name: "Tag errands" });
+    await errands.getByLabel("Name of errands").fill("chores");
+    await errands.getByRole("button", { name: "Rename" }).click();
+    const chores = page.getByRole("form", { name: "Tag chores" });
+    await chores.waitFor();
+    await page.getByRole("form", { name: "Tag home" }).getByLabel("Colour of home").fill("#ef4444");
+    await go("Tasks");
+    await eventually(
+      async () => (await task("Read a novel").locator(".chip").getAttribute("style"))?.includes("rgb(239, 68, 68)"),
+      10_000,
+      "the recoloured chip",
+    );
+    await go("Tags");
+    await page.getByRole("form", { name: "Tag chores" }).getByRole("button", { name: "Delete tag chores" }).click();
+    await eventually(async () => (await page.getByRole("form", { name: "Tag chores" }).count()) === 0, 10_000, "the tag gone");
   });
 
   step("says in words why signing up an existing user fails", async () => {
@@ -265,7 +313,7 @@ describe("web app", () => {
     const alert = page.getByRole("alert").filter({ hasText: /\w/ });
     await alert.waitFor();
     assert.equal((await alert.innerText()).trim(), "That username is taken.");
-    await shot("11-sign-up-taken");
+    await shot("12-sign-up-taken");
 
     await page.getByRole("tab", { name: "Log in" }).click();
     await page.getByLabel("Username").fill(user);
