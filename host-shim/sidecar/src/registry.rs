@@ -10,6 +10,8 @@ use std::time::Duration;
 use crate::bindings::cron::Schedule;
 use crate::bindings::http::HttpBinding;
 use crate::pubsub::Broker;
+use crate::pubsub::kafka::KafkaBroker;
+use crate::pubsub::kafka::settings::KafkaSettings;
 use crate::pubsub::redis::RedisBroker;
 use crate::pubsub::sqlite::SqliteBroker;
 use crate::resources::{ComponentSpec, Metadata, MetadataValue, ResourceError, Resources};
@@ -20,11 +22,12 @@ use crate::state::StateStore;
 use crate::state::redis::RedisStateStore;
 use crate::state::sqlite::SqliteStateStore;
 
-pub const SUPPORTED_TYPES: [&str; 8] = [
+pub const SUPPORTED_TYPES: [&str; 9] = [
     "state.redis",
     "state.sqlite",
     "pubsub.redis",
     "pubsub.sqlite",
+    "pubsub.kafka",
     "bindings.cron",
     "bindings.http",
     "secretstores.local.env",
@@ -157,7 +160,12 @@ impl Registry {
         }
         for spec in other_specs {
             let metadata = registry.metadata_of(spec).await?;
-            registry.add(spec, &metadata, data_dir).await?;
+            let app_id = app_ids
+                .iter()
+                .find(|id| spec.in_scope(id))
+                .map(String::as_str)
+                .unwrap_or_default();
+            registry.add(spec, &metadata, data_dir, app_id).await?;
         }
         Ok(registry)
     }
@@ -215,6 +223,7 @@ impl Registry {
         spec: &ComponentSpec,
         metadata: &Metadata,
         data_dir: &Path,
+        app_id: &str,
     ) -> Result<(), ResourceError> {
         let spec_owned = spec.clone();
         let backend_error = |e: anyhow::Error| spec.error("spec.metadata", format!("{e:#}"));
@@ -251,25 +260,38 @@ impl Registry {
                     },
                 );
             }
-            "pubsub.redis" | "pubsub.sqlite" => {
-                let broker: Arc<dyn Broker> = if spec.kind == "pubsub.redis" {
-                    let max_len = metadata.number::<usize>(spec, "maxLenApprox")?;
-                    Arc::new(
-                        RedisBroker::connect(&redis_url(spec, metadata)?, max_len)
-                            .await
-                            .map_err(backend_error)?,
-                    )
-                } else {
-                    let path = sqlite_path(metadata, data_dir, "pubsub", &spec.name)
-                        .map_err(backend_error)?;
-                    Arc::new(SqliteBroker::open(&path).map_err(backend_error)?)
+            "pubsub.redis" | "pubsub.sqlite" | "pubsub.kafka" => {
+                let mut consumer_id = metadata.get("consumerID").map(str::to_string);
+                let broker: Arc<dyn Broker> = match spec.kind.as_str() {
+                    "pubsub.redis" => {
+                        let max_len = metadata.number::<usize>(spec, "maxLenApprox")?;
+                        Arc::new(
+                            RedisBroker::connect(&redis_url(spec, metadata)?, max_len)
+                                .await
+                                .map_err(backend_error)?,
+                        )
+                    }
+                    "pubsub.kafka" => {
+                        let settings = KafkaSettings::parse(spec, metadata, app_id)?;
+                        consumer_id = settings.consumer_group.clone();
+                        Arc::new(
+                            KafkaBroker::connect(&spec.name, settings)
+                                .await
+                                .map_err(backend_error)?,
+                        )
+                    }
+                    _ => {
+                        let path = sqlite_path(metadata, data_dir, "pubsub", &spec.name)
+                            .map_err(backend_error)?;
+                        Arc::new(SqliteBroker::open(&path).map_err(backend_error)?)
+                    }
                 };
                 let default_sweep = if spec.kind == "pubsub.redis" { 60 } else { 5 };
                 self.pubsub.insert(
                     spec.name.clone(),
                     PubSubComponent {
                         broker,
-                        consumer_id: metadata.get("consumerID").map(str::to_string),
+                        consumer_id,
                         processing_timeout: metadata
                             .duration(spec, "processingTimeout")?
                             .unwrap_or(Duration::from_secs(15)),

@@ -2,16 +2,19 @@
 //! consumer group, route each event, POST it, read the answer, retry under the
 //! resiliency policy, dead-letter or drop, and only then acknowledge. What a
 //! crashed sidecar left unacknowledged is reclaimed by the redelivery sweep.
+//! Messages that carry an ordering key go through one lane per key: a lane
+//! delivers its messages one after another, in the order they were fetched.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use docket_telemetry::metrics::TopicOf;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde_json::Value;
-use tokio::sync::Semaphore;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use super::envelope::{CLOUDEVENT_CONTENT_TYPE, is_expired, synthesize_raw};
@@ -25,6 +28,11 @@ use crate::routing::Routes;
 const FETCH_WAIT: Duration = Duration::from_secs(1);
 /// Back-off after a broker error, so a down broker is not hammered.
 const BROKER_ERROR_PAUSE: Duration = Duration::from_millis(500);
+/// An ordering lane with nothing to deliver for this long ends.
+const LANE_IDLE: Duration = Duration::from_secs(30);
+
+/// A message on its way through a lane, holding its concurrency permit.
+type Queued = (Message, OwnedSemaphorePermit);
 
 /// One active subscription of one app-id.
 pub struct Subscription {
@@ -61,6 +69,8 @@ struct Running {
     sub: Subscription,
     permits: Arc<Semaphore>,
     in_flight: Mutex<HashSet<String>>,
+    /// Ordering key → the queue of its lane.
+    lanes: Mutex<HashMap<String, UnboundedSender<Queued>>>,
 }
 
 impl Running {
@@ -90,6 +100,7 @@ impl Deliverer {
         let running = Arc::new(Running {
             permits: Arc::new(Semaphore::new(subscription.concurrency.max(1))),
             in_flight: Mutex::new(HashSet::new()),
+            lanes: Mutex::new(HashMap::new()),
             sub: subscription,
         });
         let mut tasks = JoinSet::new();
@@ -156,6 +167,10 @@ impl Deliverer {
             let Ok(permit) = running.permits.clone().acquire_owned().await else {
                 return;
             };
+            if let Some(key) = message.ordering_key.clone() {
+                self.enqueue(running, key, (message, permit));
+                continue;
+            }
             let (this, running) = (self.clone(), running.clone());
             tokio::spawn(async move {
                 let id = message.id.clone();
@@ -163,6 +178,52 @@ impl Deliverer {
                 running.finish(&id);
                 drop(permit);
             });
+        }
+    }
+
+    /// Queues the message on its key's lane, starting the lane if it has none.
+    fn enqueue(self: &Arc<Self>, running: &Arc<Running>, key: String, queued: Queued) {
+        let mut lanes = running.lanes.lock().unwrap_or_else(PoisonError::into_inner);
+        let queued = match lanes.get(&key) {
+            Some(lane) => match lane.send(queued) {
+                Ok(()) => return,
+                Err(returned) => returned.0,
+            },
+            None => queued,
+        };
+        let (lane, receiver) = unbounded_channel();
+        if lane.send(queued).is_ok() {
+            lanes.insert(key.clone(), lane);
+            tokio::spawn(self.clone().run_lane(running.clone(), key, receiver));
+        }
+    }
+
+    /// Delivers one lane's messages in order; ends once idle, after taking
+    /// itself out of the lane map (under its lock, so nothing is queued to a
+    /// lane that has ended).
+    async fn run_lane(
+        self: Arc<Self>,
+        running: Arc<Running>,
+        key: String,
+        mut queue: UnboundedReceiver<Queued>,
+    ) {
+        loop {
+            match tokio::time::timeout(LANE_IDLE, queue.recv()).await {
+                Ok(Some((message, permit))) => {
+                    let id = message.id.clone();
+                    self.deliver(&running.sub, message).await;
+                    running.finish(&id);
+                    drop(permit);
+                }
+                Ok(None) => return,
+                Err(_) => {
+                    let mut lanes = running.lanes.lock().unwrap_or_else(PoisonError::into_inner);
+                    if queue.is_empty() {
+                        lanes.remove(&key);
+                        return;
+                    }
+                }
+            }
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub mod delivery;
 pub mod envelope;
+pub mod kafka;
 pub mod outcome;
 pub mod redis;
 pub mod sqlite;
@@ -23,6 +24,9 @@ pub struct Message {
     pub data: Vec<u8>,
     /// Publish metadata, delivered to the app as headers.
     pub metadata: BTreeMap<String, String>,
+    /// Messages with the same key reach the app one at a time, in the order
+    /// they were fetched (a Kafka partition); `None` means no order is kept.
+    pub ordering_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -288,6 +288,7 @@ fn to_message(topic: &str, mut entry: StreamId) -> Result<Message, String> {
         topic: topic.to_string(),
         data,
         metadata,
+        ordering_key: None,
     })
 }
 

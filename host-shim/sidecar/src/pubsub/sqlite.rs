@@ -314,6 +314,7 @@ fn read_row(topic: &str, row: &Row<'_>) -> rusqlite::Result<(i64, Message)> {
             topic: topic.to_string(),
             data: row.get(1)?,
             metadata,
+            ordering_key: None,
         },
     ))
 }
