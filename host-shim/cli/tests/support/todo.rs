@@ -116,6 +116,7 @@ impl TodoApp {
         guest("todo_api");
         guest("recurring_task_service");
         guest("notification_service");
+        guest("web");
         let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
         super::dapr::write_resources(&dir, &setup.resources);
         let database = (backend == Backend::Postgres).then(|| {
