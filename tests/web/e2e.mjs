@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { accessibilityProblems } from "./a11y.mjs";
 import { launchBrowser } from "./browser.mjs";
 import { repoRoot, startDocket } from "./docket.mjs";
 import { loadTiming, printTiming } from "./timing.mjs";
@@ -21,6 +22,12 @@ let page;
 const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
 const task = (title) => page.locator("li.task", { has: page.locator(".task-title", { hasText: title }) });
 const alertText = async (scope) => (await scope.locator(".error:not([hidden])").first().innerText()).trim();
+
+const accessibility = new Map();
+/** Records the page's serious accessibility problems under `screen`. */
+async function audit(screen) {
+  accessibility.set(screen, await accessibilityProblems(page));
+}
 
 /** Polls `check` until it returns true or `ms` pass. */
 async function eventually(check, ms, what) {
@@ -90,6 +97,7 @@ describe("web app", () => {
     await page.getByLabel("Username").fill(user);
     await page.getByLabel("Password").fill(password);
     await shot("01-sign-up");
+    await audit("sign up");
     await page.getByRole("button", { name: "Create account" }).click();
     await page.getByRole("heading", { level: 1, name: "Tasks" }).waitFor();
     await page.getByText("Nothing here. Add a task above.").waitFor();
@@ -107,6 +115,7 @@ describe("web app", () => {
       await page.getByRole("form", { name: `Tag ${name}` }).waitFor();
     }
     await shot("02-tags");
+    await audit("tags");
   });
 
   step("adds a task with a priority and two tags", async () => {
@@ -127,6 +136,7 @@ describe("web app", () => {
     await page.getByRole("button", { name: "Add", exact: true }).click();
     await task("Read a book").waitFor();
     await shot("03-tasks");
+    await audit("tasks");
   });
 
   step("filters by a tag", async () => {
@@ -213,6 +223,7 @@ describe("web app", () => {
     const own = page.getByRole("list", { name: "Next occurrences of Water the plants" });
     await eventually(async () => (await own.locator("li").count()) === 5, 10_000, "the template's preview");
     await shot("06-recurring");
+    await audit("recurring");
     await row.getByRole("button", { name: "Disable Water the plants" }).click();
     await row.getByRole("button", { name: "Enable Water the plants" }).waitFor();
   });
@@ -239,6 +250,7 @@ describe("web app", () => {
     const item = page.locator("li.task", { hasText: /call mom/i });
     assert.match(await item.innerText(), /Due/);
     await shot("08-assistant");
+    await audit("assistant");
 
     await page.reload();
     const messages = page.getByRole("list", { name: "Conversation" });
@@ -267,6 +279,7 @@ describe("web app", () => {
     await page.getByRole("button", { name: "Save preferences" }).click();
     await page.getByRole("status").getByText("Saved.").waitFor();
     await shot("09-notifications");
+    await audit("notifications");
   });
 
   step("fits a phone-sized screen", async () => {
@@ -278,6 +291,10 @@ describe("web app", () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
     await shot("10-phone-tasks");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await audit("tasks, dark, phone");
+    await shot("10-phone-tasks-dark");
+    await page.emulateMedia({ colorScheme: "light" });
     await chat.click();
     await page.getByRole("list", { name: "Conversation" }).waitFor();
     await shot("11-phone-assistant");
@@ -314,6 +331,7 @@ describe("web app", () => {
     await alert.waitFor();
     assert.equal((await alert.innerText()).trim(), "That username is taken.");
     await shot("12-sign-up-taken");
+    await audit("sign-up error");
 
     await page.getByRole("tab", { name: "Log in" }).click();
     await page.getByLabel("Username").fill(user);
@@ -321,5 +339,11 @@ describe("web app", () => {
     await page.getByRole("button", { name: "Log in" }).click();
     await eventually(async () => /password/i.test(await alertText(page)), 10_000, "the login error");
     console.log(`# 401 shown as: ${await alertText(page)}`);
+  });
+
+  step("has no serious accessibility problems on any screen", async () => {
+    const problems = [...accessibility].flatMap(([screen, found]) => found.map((line) => `${screen}: ${line}`));
+    console.log(`# accessibility: ${accessibility.size} screens checked, ${problems.length} serious problems`);
+    assert.deepEqual(problems, []);
   });
 });
