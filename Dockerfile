@@ -3,10 +3,22 @@
 #   env: SPIN_COMPONENTS_TO_RETAIN=todo-api, SPIN_VARIABLE_JWT_SECRET (from a Secret), ...
 #   annotations: dapr.io/enabled "true", dapr.io/app-id "todo-api", dapr.io/app-port "8080"
 # The components reach daprd at localhost:3500, as under SpinKube.
+
+# The front end the web component embeds (web/dist).
+FROM node:22-bookworm-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
+
 FROM rust:1.95-bookworm AS build
 RUN rustup target add wasm32-wasip2
 WORKDIR /src
 COPY . .
+COPY --from=web /web/dist /web-dist
+# scripts/build-components embeds this build instead of running npm itself.
+ENV DOCKET_WEB_DIST=/web-dist
 RUN scripts/build-components && cargo build --release --locked -p docket-cli
 
 FROM debian:bookworm-slim

@@ -4,10 +4,12 @@
 and spin.toml use. Exits non-zero with one line per problem.
 
 - every overlay renders;
-- every SpinApp selects one component of spin.toml, carries the Dapr
-  annotations in `spec.podAnnotations` (enabled, its app-id, port 80, a
-  Configuration the overlay defines) and takes secret variables only from
-  Secrets;
+- every component of spin.toml has a SpinApp; every SpinApp selects one
+  component of spin.toml, takes secret variables only from Secrets and, if
+  that component calls Dapr (`{{ dapr_url }}` in its allowed_outbound_hosts),
+  carries the Dapr annotations in `spec.podAnnotations` (enabled, its app-id,
+  port 80, a Configuration the overlay defines); one that does not gets no
+  sidecar;
 - every Dapr Component has scopes naming deployed app-ids, credentials only
   through `secretKeyRef`, and the names the code uses (`pubsub`,
   `statestore`, cron bindings whose routes the services serve);
@@ -83,7 +85,14 @@ def serves(spin, component, path):
     return False
 
 
+def uses_dapr(spin, component):
+    """Whether the component may call the Dapr sidecar."""
+    hosts = spin["component"].get(component, {}).get("allowed_outbound_hosts", [])
+    return "{{ dapr_url }}" in hosts
+
+
 def check_spinapps(objects, spin, problems, overlay):
+    """Checks every SpinApp; returns the Dapr app-ids they deploy."""
     configurations = {o["metadata"]["name"] for o in objects if o["kind"] == "Configuration"}
     app_ids = set()
     for app in (o for o in objects if o["kind"] == "SpinApp"):
@@ -92,22 +101,29 @@ def check_spinapps(objects, spin, problems, overlay):
         components = spec.get("components", [])
         if components != [name] or name not in spin["component"]:
             problems.append(f"{where}: must select exactly its own spin.toml component, has {components}")
-        annotations = spec.get("podAnnotations", {})
-        if app["metadata"].get("annotations", {}).keys() & {"dapr.io/enabled", "dapr.io/app-id"}:
-            problems.append(f"{where}: Dapr annotations on the SpinApp's metadata inject nothing")
-        expected = {"dapr.io/enabled": "true", "dapr.io/app-id": name, "dapr.io/app-port": "80"}
-        for key, value in expected.items():
-            if annotations.get(key) != value:
-                problems.append(f"{where}: podAnnotations[{key}] must be {value!r}, is {annotations.get(key)!r}")
-        if annotations.get("dapr.io/config") not in configurations:
-            problems.append(f"{where}: dapr.io/config names no Configuration in the overlay")
         for variable in spec.get("variables", []):
             declared = spin["variables"].get(variable["name"])
             if declared is None:
                 problems.append(f"{where}: variable {variable['name']} is not declared in spin.toml")
             if variable["name"] in SECRET_VARIABLES and "value" in variable:
                 problems.append(f"{where}: {variable['name']} must come from a Secret, not a value")
+        annotations = spec.get("podAnnotations", {})
+        if app["metadata"].get("annotations", {}).keys() & {"dapr.io/enabled", "dapr.io/app-id"}:
+            problems.append(f"{where}: Dapr annotations on the SpinApp's metadata inject nothing")
+        if not uses_dapr(spin, name):
+            if annotations.get("dapr.io/enabled") == "true":
+                problems.append(f"{where}: its component never calls Dapr; drop the sidecar")
+            continue
+        expected = {"dapr.io/enabled": "true", "dapr.io/app-id": name, "dapr.io/app-port": "80"}
+        for key, value in expected.items():
+            if annotations.get(key) != value:
+                problems.append(f"{where}: podAnnotations[{key}] must be {value!r}, is {annotations.get(key)!r}")
+        if annotations.get("dapr.io/config") not in configurations:
+            problems.append(f"{where}: dapr.io/config names no Configuration in the overlay")
         app_ids.add(name)
+    deployed = {o["metadata"]["name"] for o in objects if o["kind"] == "SpinApp"}
+    for component in sorted(set(spin["component"]) - deployed):
+        problems.append(f"{overlay}: spin.toml's component {component} has no SpinApp")
     return app_ids
 
 

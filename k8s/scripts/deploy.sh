@@ -17,7 +17,7 @@ trap 'rm -rf "$work"' EXIT
 # A SpinApp's `spec.image` is the only top-level `image:` in the output.
 kubectl kustomize "$K8S_DIR/overlays/$OVERLAY" |
     sed "s|^  image: .*docket-app.*\$|  image: $IMAGE|" >"$work/rendered.yaml"
-[ "$(grep -c "^  image: $IMAGE\$" "$work/rendered.yaml")" = 3 ] ||
+[ "$(grep -c "^  image: $IMAGE\$" "$work/rendered.yaml")" = 4 ] ||
     die "the rendered SpinApps do not all use $IMAGE"
 # The SpinApps last, so their sidecars find every Dapr resource at start.
 awk -v apps="$work/spinapps.yaml" -v rest="$work/platform.yaml" '
@@ -31,6 +31,6 @@ run kubectl apply -f "$work/platform.yaml"
 say "the services"
 run kubectl apply -f "$work/spinapps.yaml"
 say "waiting for the services"
-for app in todo-api notification-service recurring-task-service; do
+for app in todo-api notification-service recurring-task-service web; do
     run kubectl rollout status "deployment/$app" -n "$NAMESPACE" --timeout=300s
 done
