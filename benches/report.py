@@ -136,8 +136,27 @@ def load(r):
     return rows
 
 
+def web(r):
+    ref = r["runs"]["reference"]
+    rows = []
+    for name, x in r["runs"].items():
+        if name == "reference":
+            continue
+        rows.append(row(f"{name} (GET {x['path']}), {r['connections']} conns",
+                        f"{x['rps']:.0f} req/s, p50 {x['p50_ms']:.2f} ms, p99 {x['p99_ms']:.2f} ms, "
+                        f"{x['errors']} errors",
+                        f"GET /api/priorities {ref['rps']:.0f} req/s, p99 {ref['p99_ms']:.2f} ms",
+                        x["ratio_rps_over_reference"], "ratio of req/s"))
+    total = r["page_weight"]["total"]
+    files = len(r["page_weight"]["files"])
+    rows.append(row(f"page weight ({files} files: index, scripts, stylesheets)",
+                    f"br {total['br']:,} B, gzip {total['gzip']:,} B", f"uncompressed {total['identity']:,} B",
+                    div(total["br"], total["identity"]), "ratio of br to uncompressed"))
+    return rows
+
+
 SUMMARIES = {"host": host, "todo_api": todo_api, "notifications": notifications, "sidecar": sidecar,
-             "chat": chat, "recurring": recurring, "load": load}
+             "chat": chat, "recurring": recurring, "load": load, "web": web}
 
 
 def summarize(name, result):
