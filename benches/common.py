@@ -9,11 +9,13 @@ import os
 import re
 import resource
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -83,6 +85,21 @@ def wrk(url, threads, connections, duration, script=None, timeout=None):
         "errors": (int(non_2xx.group(1)) if non_2xx else 0)
         + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
     }
+
+
+def missing_builds():
+    """What loading `docket up` on spin.toml with wrk needs and is not there (docket, every
+    component's .wasm, wrk), as lines telling how to get each."""
+    missing = []
+    if not DOCKET.exists():
+        missing.append(f"{DOCKET} is missing: cargo build --release -p docket-cli")
+    for component in tomllib.loads(MANIFEST.read_text())["component"].values():
+        source = ROOT / component["source"]
+        if not source.exists():
+            missing.append(f"{source} is missing: scripts/build-components")
+    if not shutil.which("wrk"):
+        missing.append("wrk is missing: apt-get install -y wrk")
+    return missing
 
 
 def raise_open_files(connections=1000):

@@ -42,8 +42,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from common import (LUA_STATUS_COUNTS, fill, lua_list, lua_string, COMPONENTS, DOCKET, PG_ADMIN, by_mode, call, create_database, drop_database, free_port,
-                    handle_signals, log_tail, memory_kb, postgres_answers, psql, raise_open_files, redis_resources,
+from common import (LUA_STATUS_COUNTS, fill, lua_list, lua_string, PG_ADMIN, by_mode, call, create_database, drop_database, free_port,
+                    handle_signals, log_tail, memory_kb, missing_builds, postgres_answers, psql, raise_open_files, redis_resources,
                     start_docket, start_redis, stop, stop_redis, token, wait_ready, write_result)
 
 BACKENDS = ("sqlite", "postgres")
@@ -93,14 +93,7 @@ def parse_args():
 
 
 def missing_prerequisites(backends):
-    missing = []
-    if not DOCKET.exists():
-        missing.append(f"{DOCKET} is missing: cargo build --release -p docket-cli")
-    for wasm in ("todo_api", "notification_service", "recurring_task_service"):
-        if not (COMPONENTS / f"{wasm}.wasm").exists():
-            missing.append(f"{COMPONENTS / wasm}.wasm is missing: scripts/build-components")
-    if not shutil.which("wrk"):
-        missing.append("wrk is missing: apt-get install -y wrk")
+    missing = missing_builds()
     if "postgres" in backends:
         if not shutil.which("redis-server"):
             missing.append("redis-server is missing: apt-get install -y redis-server (or use --only sqlite)")

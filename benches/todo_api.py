@@ -6,10 +6,10 @@ Postgres, each at 64 and at 1000 connections. In the same run, a reference:
 to reference p99.
 
 Prints a table and writes benches/results/todo_api.json. Numbers, not
-assertions. Needs target/release/docket and the todo_api.wasm built first:
+assertions. Needs target/release/docket and spin.toml's components built first:
 
     cargo build --release -p docket-cli
-    scripts/build-components -p todo-api
+    scripts/build-components
 
 Options: --duration (default 10s, or BENCH_DURATION), --only sqlite|postgres.
 BENCH_RUST_LOG sets docket's RUST_LOG (default warn; its log stays in the temp dir).
@@ -29,8 +29,8 @@ import time
 from contextlib import closing
 from pathlib import Path
 
-from common import (LUA_STATUS_COUNTS, fill, lua_list, lua_string, DOCKET, MANIFEST, PG_ADMIN, TODO_API, by_mode, call, create_database, drop_database,
-                    free_port, handle_signals, postgres_answers, psql, raise_open_files, start_docket,
+from common import (LUA_STATUS_COUNTS, fill, lua_list, lua_string, DOCKET, MANIFEST, PG_ADMIN, by_mode, call, create_database, drop_database,
+                    free_port, handle_signals, missing_builds, postgres_answers, psql, raise_open_files, start_docket,
                     stop, wait_ready, log_tail, write_result, wrk as run_wrk)
 
 BACKENDS = ("sqlite", "postgres")
@@ -62,13 +62,7 @@ def parse_args():
 
 def missing_prerequisites(backends):
     """What is missing to run, as lines telling how to get it."""
-    missing = []
-    if not DOCKET.exists():
-        missing.append(f"{DOCKET} is missing: cargo build --release -p docket-cli")
-    if not TODO_API.exists():
-        missing.append(f"{TODO_API} is missing: scripts/build-components -p todo-api")
-    if not shutil.which("wrk"):
-        missing.append("wrk is missing: apt-get install -y wrk")
+    missing = missing_builds()
     if "postgres" in backends:
         if not shutil.which("psql"):
             missing.append("psql is missing: apt-get install -y postgresql-client (or use --only sqlite)")

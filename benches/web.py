@@ -18,17 +18,15 @@ import argparse
 import os
 import re
 import secrets
-import shutil
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from common import (COMPONENTS, DOCKET, by_mode, fill, free_port, handle_signals, log_tail, lua_string,
+from common import (by_mode, fill, free_port, handle_signals, log_tail, lua_string, missing_builds,
                     raise_open_files, start_docket, stop, wait_ready, write_result, wrk as run_wrk)
 
-WEB = COMPONENTS / "web.wasm"
 THREADS = 2
 CONNECTIONS = 64
 CODINGS = ("identity", "gzip", "br")
@@ -48,17 +46,6 @@ def parse_args():
     if not re.fullmatch(r"[1-9]\d*[smh]?", args.duration):
         parser.error(f"--duration must look like 10s, 2m or 1h, got {args.duration!r}")
     return args
-
-
-def missing_prerequisites():
-    missing = []
-    if not DOCKET.exists():
-        missing.append(f"{DOCKET} is missing: cargo build --release -p docket-cli")
-    if not WEB.exists():
-        missing.append(f"{WEB} is missing: scripts/build-components")
-    if not shutil.which("wrk"):
-        missing.append("wrk is missing: apt-get install -y wrk")
-    return missing
 
 
 def fetch(url, headers=None):
@@ -156,7 +143,7 @@ def print_table(report):
 def main():
     args = parse_args()
     handle_signals()
-    missing = missing_prerequisites()
+    missing = missing_builds()
     if missing:
         print("cannot run the web benchmark:", *missing, sep="\n  ", file=sys.stderr)
         return 2
