@@ -228,6 +228,24 @@ describe("web app", () => {
     await row.getByRole("button", { name: "Enable Water the plants" }).waitFor();
   });
 
+  step("previews weekly on chosen days", async () => {
+    await page.getByRole("radio", { name: "Weekly" }).check({ force: true });
+    const days = page.getByRole("group", { name: "On these days" });
+    for (const day of ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]) {
+      const box = days.getByRole("checkbox", { name: day });
+      if ((await box.isChecked()) !== (day === "Tue" || day === "Thu")) await box.click();
+    }
+    const preview = page.getByRole("list", { name: "Preview of the next occurrences" });
+    await eventually(
+      async () => {
+        const lines = await preview.locator("li").allInnerTexts();
+        return lines.length === 5 && lines.every((line) => /^(Tue|Thu),/.test(line));
+      },
+      10_000,
+      "five Tuesdays and Thursdays",
+    );
+  });
+
   step("shows a 422 from the API in words", async () => {
     await page.getByRole("radio", { name: "Custom (cron)" }).check({ force: true });
     await page.getByLabel(/Cron expression/).fill("61 25 * * *");
