@@ -335,8 +335,23 @@ describe("web app", () => {
       "the recoloured chip",
     );
     await go("Tags");
-    await page.getByRole("form", { name: "Tag chores" }).getByRole("button", { name: "Delete tag chores" }).click();
+    const row = page.getByRole("form", { name: "Tag chores" });
+    await row.getByRole("button", { name: "Delete tag chores" }).click();
+    await row.getByRole("button", { name: "Really delete? tag chores" }).click();
     await eventually(async () => (await page.getByRole("form", { name: "Tag chores" }).count()) === 0, 10_000, "the tag gone");
+  });
+
+  step("deletes a task only when asked twice", async () => {
+    await go("Tasks");
+    const item = task("Read a novel");
+    const remove = item.getByRole("button", { name: "Delete Read a novel" });
+    await remove.click();
+    await page.keyboard.press("Escape");
+    await remove.waitFor();
+    assert.equal(await task("Read a novel").count(), 1);
+    await remove.click();
+    await item.getByRole("button", { name: "Really delete? Read a novel" }).click();
+    await eventually(async () => (await task("Read a novel").count()) === 0, 10_000, "the task gone");
   });
 
   step("says in words why signing up an existing user fails", async () => {

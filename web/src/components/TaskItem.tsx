@@ -3,6 +3,7 @@ import { useRef, useState } from "preact/hooks";
 import type { Todo } from "../api/docket";
 import type { Tag, Task } from "../api/types";
 import { formatInstant, isOverdue, relative } from "../time";
+import { ConfirmButton } from "./ConfirmButton";
 import { ErrorMessage } from "./ErrorMessage";
 import { PriorityBadge } from "./PriorityBadge";
 import { TagChip } from "./TagChip";
@@ -81,9 +82,9 @@ export function TaskItem({ api, task, tags, onChanged, onDeleted, onTagFilter }:
           <button type="button" ref={editButton} aria-expanded={editing} onClick={() => setEditing(!editing)}>
             Edit<span class="visually-hidden"> {task.title}</span>
           </button>
-          <button type="button" class="danger" disabled={busy} onClick={remove}>
-            Delete<span class="visually-hidden"> {task.title}</span>
-          </button>
+          <ConfirmButton disabled={busy} onConfirm={remove} subject={task.title}>
+            Delete
+          </ConfirmButton>
         </div>
       </div>
       <ErrorMessage error={error} />

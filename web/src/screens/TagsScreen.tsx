@@ -2,6 +2,7 @@
 import { useState } from "preact/hooks";
 import type { Todo } from "../api/docket";
 import type { Tag } from "../api/types";
+import { ConfirmButton } from "../components/ConfirmButton";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { useAction } from "../components/useAction";
 
@@ -89,9 +90,9 @@ function TagRow({ api, tag, onChanged }: { api: Todo; tag: Tag; onChanged: () =>
         <button type="submit" disabled={busy || name.trim() === tag.name}>
           Rename
         </button>
-        <button type="button" class="danger" disabled={busy} onClick={remove}>
-          Delete<span class="visually-hidden"> tag {tag.name}</span>
-        </button>
+        <ConfirmButton disabled={busy} onConfirm={remove} subject={`tag ${tag.name}`}>
+          Delete
+        </ConfirmButton>
       </form>
       <ErrorMessage error={error} />
     </li>

@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { messageOf } from "../api/client";
 import type { Todo } from "../api/docket";
 import type { Priority, Recurrence, Tag, Template, Weekday } from "../api/types";
+import { ConfirmButton } from "../components/ConfirmButton";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Occurrences } from "../components/Occurrences";
 import { PriorityBadge } from "../components/PriorityBadge";
@@ -173,9 +174,9 @@ function TemplateRow({ api, template, onChanged }: { api: Todo; template: Templa
             {template.enabled ? "Disable" : "Enable"}
             <span class="visually-hidden"> {template.title}</span>
           </button>
-          <button type="button" class="danger" onClick={remove} disabled={busy}>
-            Delete<span class="visually-hidden"> {template.title}</span>
-          </button>
+          <ConfirmButton disabled={busy} onConfirm={remove} subject={template.title}>
+            Delete
+          </ConfirmButton>
         </div>
       </div>
       <ErrorMessage error={error} />
