@@ -3,6 +3,7 @@ import { useRef, useState } from "preact/hooks";
 import type { Todo } from "../api/docket";
 import type { Priority, Tag, Task } from "../api/types";
 import { fromLocalInput } from "../time";
+import { DueFields } from "./DueFields";
 import { ErrorMessage } from "./ErrorMessage";
 import { PrioritySelect } from "./PrioritySelect";
 import { TagPicker } from "./TagPicker";
@@ -71,14 +72,7 @@ export function QuickAdd({ api, tags, onAdded }: Props) {
       <details>
         <summary>Due date and reminder</summary>
         <div class="row wrap">
-          <label>
-            Due
-            <input type="datetime-local" value={due} onInput={(e) => setDue(e.currentTarget.value)} />
-          </label>
-          <label>
-            Remind me
-            <input type="datetime-local" value={remind} onInput={(e) => setRemind(e.currentTarget.value)} />
-          </label>
+          <DueFields due={due} remind={remind} onDue={setDue} onRemind={setRemind} />
         </div>
       </details>
       {tags.length > 0 && (

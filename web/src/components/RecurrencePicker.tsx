@@ -57,6 +57,19 @@ export function describeRecurrence(spec: Recurrence): string {
   }
 }
 
+function Count({ value, max, onChange }: { value: number; max: number; onChange: (n: number) => void }) {
+  return (
+    <input
+      type="number"
+      min={1}
+      max={max}
+      class="narrow"
+      value={value}
+      onInput={(e) => onChange(Number(e.currentTarget.value) || 1)}
+    />
+  );
+}
+
 export function RecurrencePicker({ value, onChange }: Props) {
   const set = (changes: Partial<Recurrence>) => onChange({ ...value, ...changes });
   const days = value.weekdays ?? [];
@@ -82,14 +95,7 @@ export function RecurrencePicker({ value, onChange }: Props) {
           <label>
             Every
             <span class="row center">
-              <input
-                type="number"
-                min={1}
-                max={1000}
-                class="narrow"
-                value={value.every_n ?? 1}
-                onInput={(e) => set({ every_n: Number(e.currentTarget.value) || 1 })}
-              />
+              <Count value={value.every_n ?? 1} max={1000} onChange={(every_n) => set({ every_n })} />
               {UNIT[value.pattern]}
             </span>
           </label>
@@ -105,14 +111,7 @@ export function RecurrencePicker({ value, onChange }: Props) {
           {value.pattern === "monthly" && (
             <label>
               Day of month
-              <input
-                type="number"
-                min={1}
-                max={31}
-                class="narrow"
-                value={value.day_of_month ?? 1}
-                onInput={(e) => set({ day_of_month: Number(e.currentTarget.value) || 1 })}
-              />
+              <Count value={value.day_of_month ?? 1} max={31} onChange={(day_of_month) => set({ day_of_month })} />
             </label>
           )}
         </div>

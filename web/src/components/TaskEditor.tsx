@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Todo } from "../api/docket";
 import type { Priority, Tag, Task, TaskChanges } from "../api/types";
 import { fromLocalInput, toLocalInput } from "../time";
+import { DueFields } from "./DueFields";
 import { ErrorMessage } from "./ErrorMessage";
 import { PrioritySelect } from "./PrioritySelect";
 import { TagPicker } from "./TagPicker";
@@ -78,14 +79,7 @@ export function TaskEditor({ api, task, tags, onSaved, onCancel }: Props) {
           Priority
           <PrioritySelect value={priority} onChange={setPriority} />
         </label>
-        <label>
-          Due
-          <input type="datetime-local" value={due} onInput={(e) => setDue(e.currentTarget.value)} />
-        </label>
-        <label>
-          Remind me
-          <input type="datetime-local" value={remind} onInput={(e) => setRemind(e.currentTarget.value)} />
-        </label>
+        <DueFields due={due} remind={remind} onDue={setDue} onRemind={setRemind} />
       </div>
       <TagPicker tags={tags} selected={tagIds} onChange={setTagIds} label={`Tags of ${task.title}`} />
       <ErrorMessage error={error} />
