@@ -1,5 +1,6 @@
 //! The repository's Dapr resource sets under `docket up`: `local` and
-//! `redis` load whole; `k8s` is refused, naming the type docket lacks.
+//! `redis` load whole; `k8s` is refused, naming the type docket lacks; `kafka`
+//! is `k8s` with local addresses and secrets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -80,4 +81,83 @@ fn the_k8s_set_is_refused_naming_what_docket_lacks() {
         logs.contains("pubsub.kafka is not supported by docket"),
         "{logs}"
     );
+}
+
+/// Every resource in a set's YAML files (the Kustomize index left out), by
+/// `kind/name`.
+fn resources(set: &str) -> std::collections::BTreeMap<String, serde_yaml_ng::Value> {
+    let mut found = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(repo().join("dapr/components").join(set)).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|ext| ext != "yaml") {
+            continue;
+        }
+        let value: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let kind = value["kind"].as_str().unwrap().to_string();
+        if kind != "Kustomization" {
+            let name = value["metadata"]["name"].as_str().unwrap();
+            found.insert(format!("{kind}/{name}"), value);
+        }
+    }
+    found
+}
+
+/// Removes the metadata item `name` from a component, returning it.
+fn take_item(component: &mut serde_yaml_ng::Value, name: &str) -> Option<serde_yaml_ng::Value> {
+    let items = component["spec"]["metadata"].as_sequence_mut().unwrap();
+    let index = items.iter().position(|item| item["name"] == name)?;
+    Some(items.remove(index))
+}
+
+#[test]
+fn the_kafka_set_differs_from_k8s_only_in_addresses_and_secret_sources() {
+    let k8s = resources("k8s");
+    let mut kafka = resources("kafka");
+    assert_eq!(
+        kafka.keys().collect::<Vec<_>>(),
+        k8s.keys().collect::<Vec<_>>()
+    );
+
+    // Secret source: Kubernetes secrets there, one local file store here
+    // whose top-level keys are the Kubernetes secrets' names.
+    let store = kafka.remove("Component/docket-secrets").unwrap();
+    assert_eq!(store["spec"]["type"], "secretstores.local.file");
+    assert_eq!(
+        store["spec"]["metadata"][0]["value"], "../../../.docket/kafka/secrets.json",
+        "the secrets live outside the repository"
+    );
+    assert_eq!(store["spec"]["metadata"][1]["value"], "true", "multiValued");
+    for (key, resource) in kafka.iter_mut() {
+        if resource["auth"]["secretStore"].is_string() {
+            assert_eq!(resource["auth"]["secretStore"], "docket-secrets", "{key}");
+            resource["auth"]["secretStore"] = "kubernetes".into();
+        }
+    }
+    // Addresses: the local broker's CA (production's is a public one), and
+    // the local Redis without TLS (rediss:// there, redis:// here).
+    let pubsub = kafka.get_mut("Component/pubsub").unwrap();
+    let ca = take_item(pubsub, "caCert").unwrap();
+    assert_eq!(ca["secretKeyRef"]["name"], "docket-redpanda");
+    let statestore = kafka.get_mut("Component/statestore").unwrap();
+    assert_eq!(
+        take_item(statestore, "enableTLS").unwrap()["value"],
+        "false"
+    );
+    let mut k8s_statestore = k8s["Component/statestore"].clone();
+    assert_eq!(
+        take_item(&mut k8s_statestore, "enableTLS").unwrap()["value"],
+        "true"
+    );
+
+    for (key, resource) in &kafka {
+        let production = match key.as_str() {
+            "Component/statestore" => &k8s_statestore,
+            _ => &k8s[key],
+        };
+        assert_eq!(
+            resource, production,
+            "{key} differs from dapr/components/k8s"
+        );
+    }
 }

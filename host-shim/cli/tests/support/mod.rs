@@ -4,6 +4,7 @@
 
 pub mod dapr;
 pub mod echo_server;
+pub mod kafka;
 pub mod load;
 pub mod metrics;
 pub mod pg_cluster;
