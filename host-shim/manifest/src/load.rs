@@ -142,12 +142,21 @@ pub fn parse(path: &Path, text: &str) -> Result<App, ManifestError> {
     let value: toml::Table = toml::from_str(text).map_err(|e| syntax(e.to_string()))?;
     check_version(path, value.get("spin_manifest_version"))?;
     let raw: RawManifest = toml::from_str(text).map_err(|e| syntax(e.to_string()))?;
-    let base_dir = path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let base_dir = std::path::absolute(&base_dir).unwrap_or(base_dir);
-    Validator { path, base_dir }.app(raw)
+    Validator {
+        path,
+        base_dir: manifest_folder(path),
+    }
+    .app(raw)
+}
+
+/// The manifest's folder as an absolute path; a bare file name (`spin.toml`)
+/// has the empty path as its parent, which means the current directory.
+fn manifest_folder(path: &Path) -> PathBuf {
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf())
 }
 
 fn check_version(path: &Path, version: Option<&toml::Value>) -> Result<(), ManifestError> {

@@ -193,3 +193,16 @@ fn retaining_an_unknown_component_is_refused_by_name() {
         "{error}"
     );
 }
+
+#[test]
+fn a_bare_file_name_is_relative_to_the_current_directory() {
+    let text = format!(
+        "{HEADER}[[trigger.http]]\nroute = \"/...\"\ncomponent = \"c\"\n\
+         [component.c]\nsource = \"c.wasm\"\n[component.c.build]\ncommand = \"make\"\n"
+    );
+    let app = parse(Path::new("spin.toml"), &text).unwrap();
+    let here = std::env::current_dir().unwrap();
+    assert_eq!(app.base_dir, here);
+    assert_eq!(app.components["c"].source, here.join("c.wasm"));
+    assert_eq!(app.components["c"].build.as_ref().unwrap().workdir, here);
+}
