@@ -36,6 +36,8 @@ pub fn serve(site: &Site, request: &Request) -> Response {
 }
 
 fn answer(site: &Site, request: &Request) -> Result<Response, ApiError> {
+    let path = normalize(&request.path).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let asset = locate(site, &path, accepts_html(request))?;
     let head = match request.method.as_str() {
         "GET" => false,
         "HEAD" => true,
@@ -48,8 +50,6 @@ fn answer(site: &Site, request: &Request) -> Result<Response, ApiError> {
             .header("allow", ALLOW.to_string()));
         }
     };
-    let path = normalize(&request.path).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let asset = locate(site, &path)?;
     let available: Vec<Encoding> = asset.encodings().collect();
     let encoding = negotiate(joined(request, "accept-encoding").as_deref(), &available)
         .ok_or_else(|| {
@@ -94,21 +94,41 @@ fn answer(site: &Site, request: &Request) -> Result<Response, ApiError> {
     Ok(response)
 }
 
-/// The file at `path`; for an app route (no extension), the index.
-fn locate(site: &Site, path: &str) -> Result<&'static Asset, ApiError> {
+/// The file at `path`; for an app route (no extension) asked for by a page
+/// navigation, the index. Other clients (a Dapr sidecar probing `/dapr/config`
+/// or an input binding's route) get 404 for a path with no file, as from any
+/// app that does not serve it.
+fn locate(site: &Site, path: &str, navigation: bool) -> Result<&'static Asset, ApiError> {
     let exact = if path == "/" {
         site.find(site.index)
     } else {
         site.find(path)
     };
     let fallback = || {
-        (!has_extension(path))
+        (navigation && !has_extension(path))
             .then(|| site.find(site.index))
             .flatten()
     };
     exact
         .or_else(fallback)
         .ok_or_else(|| ApiError::not_found(format!("no file at {path}")))
+}
+
+/// Whether `Accept` names `text/html` with a quality above zero, as a
+/// browser's navigation does.
+fn accepts_html(request: &Request) -> bool {
+    joined(request, "accept").is_some_and(|accept| {
+        accept.split(',').any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            media.eq_ignore_ascii_case("text/html") && !refused
+        })
+    })
 }
 
 /// Every value of header `name`, comma-joined as RFC 9110 allows for lists.
@@ -196,6 +216,12 @@ mod tests {
 
     fn get(path: &str) -> Response {
         request("GET", path, &[])
+    }
+
+    const NAVIGATION: (&str, &str) = ("accept", "text/html,application/xhtml+xml,*/*;q=0.8");
+
+    fn navigate(path: &str) -> Response {
+        request("GET", path, &[NAVIGATION])
     }
 
     fn problem(response: &Response) -> Value {
@@ -322,13 +348,41 @@ mod tests {
             "/tasks?filter=open",
         ] {
             let path = path.split('?').next().unwrap();
-            let response = get(path);
+            let response = navigate(path);
             assert_eq!(response.status, 200, "{path}");
             assert_eq!(response.body, INDEX_HTML, "{path}");
             assert_eq!(response.header("cache-control"), Some("no-cache"));
         }
-        let revalidated = request("GET", "/tasks", &[("if-none-match", "\"html1\"")]);
+        let revalidated = request(
+            "GET",
+            "/tasks",
+            &[NAVIGATION, ("if-none-match", "\"html1\"")],
+        );
         assert_eq!(revalidated.status, 304);
+    }
+
+    #[test]
+    fn answers_404_for_app_routes_outside_a_navigation() {
+        for accept in [
+            None,
+            Some("application/json"),
+            Some("*/*"),
+            Some("text/html;q=0"),
+        ] {
+            let headers: Vec<(&str, &str)> = accept.map(|a| ("accept", a)).into_iter().collect();
+            for (method, path) in [("GET", "/dapr/config"), ("OPTIONS", "/recurring-cron")] {
+                let response = request(method, path, &headers);
+                assert_eq!(response.status, 404, "{method} {path} with {accept:?}");
+                assert_eq!(problem(&response)["title"], "Not Found");
+            }
+        }
+    }
+
+    #[test]
+    fn refuses_other_methods_on_an_app_route_with_405() {
+        let response = request("POST", "/tasks", &[NAVIGATION]);
+        assert_eq!(response.status, 405);
+        assert_eq!(response.header("allow"), Some("GET, HEAD"));
     }
 
     #[test]
@@ -350,8 +404,9 @@ mod tests {
         assert_eq!(get("/assets/../index.html").body, INDEX_HTML);
         assert_eq!(get("/%2e%2e/%2e%2e/index.html").body, INDEX_HTML);
         assert_eq!(get("//assets//app-Ab12Cd34.js").body, APP_JS);
-        assert_eq!(get("/../../etc/passwd").body, INDEX_HTML);
+        assert_eq!(navigate("/../../etc/passwd").body, INDEX_HTML);
         assert_eq!(get("/../../etc/shadow.db").status, 404);
+        assert_eq!(get("/../../etc/passwd").status, 404);
         assert_eq!(get("/assets/app%2DAb12Cd34.js").body, APP_JS);
         for bad in ["/%zz", "/%ff", "/a%00b"] {
             let response = get(bad);
@@ -410,6 +465,7 @@ mod tests {
         let request = Request {
             method: "GET".into(),
             path: "/tasks".into(),
+            headers: vec![(NAVIGATION.0.into(), NAVIGATION.1.into())],
             ..Request::default()
         };
         assert_eq!(serve(&site, &request).status, 404);

@@ -155,13 +155,16 @@ fn serves_the_app_its_assets_and_leaves_the_api_to_the_todo_api() {
     assert!(revalidated.body.is_empty());
     assert_eq!(revalidated.header("etag"), Some(page_tag.as_str()));
 
-    // The app's own routes load the app.
+    // A browser opening one of the app's own routes loads the app; any other
+    // client asking for a path nothing serves (daprd's `GET /dapr/config`)
+    // gets 404, as from an app without that route.
     for route in ["/tasks", "/templates/3", "/tasks/?view=week"] {
-        let fallback = get(&app, route);
+        let fallback = fetch(&app, "GET", route, &[("accept", "text/html")]);
         assert_eq!(fallback.status, 200, "{route}");
         assert_eq!(fallback.body, index, "{route}");
         assert_eq!(fallback.header("cache-control"), Some("no-cache"));
     }
+    assert_eq!(get(&app, "/dapr/config").status, 404);
 
     let script = script_src(&html);
     assert!(script.starts_with("/assets/"), "{script}");
