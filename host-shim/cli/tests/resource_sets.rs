@@ -1,6 +1,7 @@
-//! The repository's Dapr resource sets under `docket up`: `local` and
-//! `redis` load whole; `k8s` is refused, naming the type docket lacks; `kafka`
-//! is `k8s` with local addresses and secrets.
+//! The repository's Dapr resource sets under `docket up`: `local`, `redis`
+//! and `kafka` (against a TLS + SCRAM broker of the test's own) load whole;
+//! `k8s` is refused, naming the type docket lacks; `kafka` is `k8s` with
+//! local addresses and secrets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -9,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use support::dapr::{component_names, wait_ready};
+use support::kafka::{KafkaBroker, KafkaOptions};
 use support::redis::Redis;
 use support::{Docket, Options, guest};
 
@@ -75,10 +77,10 @@ fn the_redis_set_loads_whole() {
 #[test]
 fn the_k8s_set_is_refused_naming_what_docket_lacks() {
     let Err(logs) = up(&repo().join("dapr/components/k8s")) else {
-        panic!("docket up accepted a pubsub.kafka component it cannot run");
+        panic!("docket up accepted a secretstores.kubernetes component it cannot run");
     };
     assert!(
-        logs.contains("pubsub.kafka is not supported by docket"),
+        logs.contains("secretstores.kubernetes is not supported by docket"),
         "{logs}"
     );
 }
@@ -160,4 +162,49 @@ fn the_kafka_set_differs_from_k8s_only_in_addresses_and_secret_sources() {
             "{key} differs from dapr/components/k8s"
         );
     }
+}
+
+#[test]
+fn the_kafka_set_loads_whole_against_a_local_secured_broker() {
+    // The repository's files, their secret store pointed at a secrets file
+    // for a TLS + SCRAM broker and a redis-server of the test's own.
+    let broker = KafkaBroker::start(
+        KafkaOptions::secured()
+            .topic("task-events", 3)
+            .topic("task-events-dlq", 1),
+    );
+    let redis = Redis::start();
+    let copy = tempfile::tempdir().unwrap();
+    let secrets = copy.path().join("secrets.json");
+    let json = serde_json::json!({
+        "docket-redpanda": {
+            "brokers": broker.bootstrap(),
+            "username": broker.username(),
+            "password": broker.password(),
+            "caCert": broker.ca_pem(),
+        },
+        "docket-redis": {"host": format!("127.0.0.1:{}", redis.port), "username": "", "password": ""},
+    });
+    std::fs::write(&secrets, json.to_string()).unwrap();
+    for entry in std::fs::read_dir(repo().join("dapr/components/kafka")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "yaml") {
+            let text = std::fs::read_to_string(&path).unwrap().replace(
+                "../../../.docket/kafka/secrets.json",
+                &secrets.display().to_string(),
+            );
+            std::fs::write(copy.path().join(path.file_name().unwrap()), text).unwrap();
+        }
+    }
+    let docket = up(copy.path()).unwrap();
+    assert_eq!(
+        loaded_components(&docket),
+        [
+            "docket-secrets",
+            "outbox-relay",
+            "pubsub",
+            "recurring-cron",
+            "statestore"
+        ]
+    );
 }
