@@ -2,19 +2,24 @@
 //! publish and deliver over TLS with SCRAM, one delivery per app-id across
 //! replicas, a killed replica's uncommitted records taken over, per-task
 //! order under load, refusals for wrong credentials or an unknown CA, and
-//! nothing lost across a broker restart.
+//! nothing lost across a broker restart; and the whole system under
+//! `docket up` on the repository's Kafka resource set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::dapr::wait_ready;
 use support::kafka::{KafkaBroker, KafkaOptions, KafkaStorage, TestCa};
+use support::providers::{Providers, SENDGRID_KEY};
 use support::recording_app::{Recorded, RecordingApp};
+use support::redis::Redis;
+use support::todo::{Backend, Setup, TodoApp};
 use support::{Docket, Options};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -305,23 +310,26 @@ fn an_unknown_ca_stops_start_up() {
 
 #[test]
 fn nothing_is_lost_across_a_broker_restart() {
-    const COUNT: i64 = 200;
     let mut options = KafkaOptions::plain().topic("task-events", 3);
     options.storage = KafkaStorage::Sqlite;
     let mut broker = KafkaBroker::start(options);
     let dir = resources(&broker);
     let app = subscriber("task-events", |_| 200);
     let docket = Arc::new(sidecar(&dir, &app));
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
     let publisher = {
-        let docket = docket.clone();
+        let (docket, accepted, stop) = (docket.clone(), accepted.clone(), stop.clone());
         std::thread::spawn(move || {
-            for n in 0..COUNT {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let key = format!("task-{}", n % 10);
                 // A publish the sidecar did not accept is the publisher's to retry.
-                let body = json!({"n": n});
-                while publish_keyed(&docket, "task-events", &format!("task-{}", n % 10), &body)
-                    != 204
-                {
-                    std::thread::sleep(Duration::from_millis(200));
+                if publish_keyed(&docket, "task-events", &key, &json!({"n": n})) == 204 {
+                    accepted.lock().unwrap().push(n);
+                    n += 1;
+                } else {
+                    std::thread::sleep(Duration::from_millis(100));
                 }
             }
         })
@@ -330,15 +338,110 @@ fn nothing_is_lost_across_a_broker_restart() {
     broker.kill();
     std::thread::sleep(Duration::from_secs(2));
     broker.restart();
-    publisher.join().unwrap();
+    let before = accepted.lock().unwrap().len();
     wait_until(
-        "records were lost across the restart",
+        "no publish was accepted after the restart",
+        || accepted.lock().unwrap().len() >= before + 50,
+        || docket.logs(),
+    );
+    stop.store(true, Ordering::Relaxed);
+    publisher.join().unwrap();
+    let accepted = accepted.lock().unwrap().clone();
+    wait_until(
+        "accepted records were lost across the restart",
         || {
-            let mut seen = numbers(&[&app]);
-            seen.sort_unstable();
-            seen.dedup();
-            seen.len() as i64 == COUNT
+            let seen: std::collections::BTreeSet<i64> = numbers(&[&app]).into_iter().collect();
+            accepted.iter().all(|n| seen.contains(n))
         },
         || format!("{}\n---\n{}", docket.logs(), broker.logs()),
+    );
+    println!(
+        "{} records accepted around the restart, all delivered",
+        accepted.len()
+    );
+}
+
+/// The files of `dapr/components/kafka`.
+const KAFKA_SET: [&str; 7] = [
+    "configuration.yaml",
+    "outbox-relay.yaml",
+    "pubsub.yaml",
+    "recurring-cron.yaml",
+    "resiliency.yaml",
+    "secretstore.yaml",
+    "statestore.yaml",
+];
+
+#[test]
+fn docket_up_on_the_kafka_set_emails_a_created_task() {
+    let broker = KafkaBroker::start(
+        KafkaOptions::secured()
+            .topic("task-events", 6)
+            .topic("task-events-dlq", 6),
+    );
+    let redis = Redis::start();
+    let secrets = tempfile::tempdir().unwrap();
+    let secrets_file = secrets.path().join("secrets.json");
+    let values = json!({
+        "docket-redpanda": {
+            "brokers": broker.bootstrap(),
+            "username": broker.username(),
+            "password": broker.password(),
+            "caCert": broker.ca_pem(),
+        },
+        "docket-redis": {"host": format!("127.0.0.1:{}", redis.port), "username": "", "password": ""},
+    });
+    std::fs::write(&secrets_file, values.to_string()).unwrap();
+    let folder =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dapr/components/kafka");
+    let resources = KAFKA_SET
+        .iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(folder.join(name)).expect("kafka resource set");
+            let text = text.replace(
+                "../../../.docket/kafka/secrets.json",
+                &secrets_file.display().to_string(),
+            );
+            (*name, text)
+        })
+        .collect();
+    let providers = Providers::start();
+    let setup = Setup {
+        resources,
+        variables: vec![
+            ("sendgrid_base_url".to_string(), providers.url()),
+            ("sendgrid_api_key".to_string(), SENDGRID_KEY.to_string()),
+        ],
+        ..Setup::default()
+    };
+    let app = TodoApp::start_with(Backend::Sqlite, "kafka_story", setup);
+    let preferences = json!({
+        "email": "sam@example.com",
+        "channels": {"email": true, "push": false},
+        "events": {"task.created": true, "task.completed": true, "task.due": true},
+        "device_tokens": [],
+    });
+    let reply = app.call(
+        Some("sam"),
+        "PUT",
+        "/api/notifications/preferences",
+        Some(&preferences),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    app.create_task("sam", &json!({"title": "Water the plants"}));
+    wait_until(
+        "the email was never sent",
+        || {
+            providers
+                .accepted_mail()
+                .iter()
+                .any(|mail| mail["subject"] == "New task: Water the plants")
+        },
+        || app.docket.logs(),
+    );
+    let mail = &providers.accepted_mail()[0];
+    assert_eq!(
+        mail["personalizations"][0]["to"][0]["email"],
+        "sam@example.com"
     );
 }
