@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::dapr::wait_ready;
+use support::dapr::{retry_policy, wait_ready};
 use support::kafka::{KafkaBroker, KafkaOptions, KafkaStorage, TestCa};
 use support::providers::{Providers, SENDGRID_KEY};
 use support::recording_app::{Recorded, RecordingApp};
@@ -263,6 +263,48 @@ fn records_of_one_task_keep_their_order_under_load() {
             "task {task} out of order"
         );
     }
+}
+
+#[test]
+fn a_failing_record_is_retried_in_place_then_dead_lettered() {
+    let broker = KafkaBroker::start(KafkaOptions::plain().topic("jobs", 1).topic("jobs-dlq", 1));
+    let dir = resources(&broker);
+    std::fs::write(
+        dir.path().join("resources/resiliency.yaml"),
+        retry_policy("pubsub", 2),
+    )
+    .unwrap();
+    let list = json!([
+        {"pubsubname": "pubsub", "topic": "jobs", "route": "/events", "deadLetterTopic": "jobs-dlq"},
+        {"pubsubname": "pubsub", "topic": "jobs-dlq", "route": "/dead"},
+    ])
+    .to_string();
+    let app = RecordingApp::start(move |r: &Recorded| match r.path.as_str() {
+        "/dapr/subscribe" => (200, "application/json", list.clone()),
+        "/events" if r.json()["data"]["n"] == 0 => (500, "text/plain", String::new()),
+        _ => (200, "text/plain", String::new()),
+    });
+    let docket = sidecar(&dir, &app);
+    for n in 0..2 {
+        assert_eq!(
+            publish_keyed(&docket, "jobs", "task-1", &json!({"n": n})),
+            204
+        );
+    }
+    let dead = app.wait_for("/dead", 1, WAIT);
+    assert_eq!(dead[0].json()["data"], json!({"n": 0}));
+    assert_eq!(dead[0].header("__topic"), Some("jobs-dlq"));
+    assert_eq!(
+        dead[0].header("__key"),
+        Some("task-1"),
+        "the key travels along"
+    );
+    app.wait_for("/events", 4, WAIT);
+    assert_eq!(
+        numbers(&[&app]),
+        [0, 0, 0, 1],
+        "the next record of the task waits until the failing one is settled"
+    );
 }
 
 /// Starts the sidecar with `broker`'s resources, expecting it to refuse.
