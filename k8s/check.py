@@ -85,6 +85,58 @@ def serves(spin, component, path):
     return False
 
 
+def spin_owner(spin, path):
+    """The component Spin routes `path` to: an exact route, else the longest `/...` prefix."""
+    best, best_len = None, -1
+    for route, owner in routes(spin).items():
+        if route == path:
+            return owner
+        if route.endswith("/..."):
+            prefix = route[:-4]
+            if (path == prefix or path.startswith(prefix + "/")) and len(prefix) > best_len:
+                best, best_len = owner, len(prefix)
+    return best
+
+
+def ingress_backend(ingress, path):
+    """The Service an Ingress sends `path` to: the longest matching Prefix path, by whole segments."""
+    best, best_len = None, -1
+    for rule in ingress["spec"].get("rules", []):
+        for entry in rule.get("http", {}).get("paths", []):
+            prefix = entry["path"].rstrip("/")
+            if entry.get("pathType") == "Exact":
+                matched = path == entry["path"]
+            else:
+                matched = path == prefix or path.startswith(prefix + "/") or prefix == ""
+            if matched and len(prefix) > best_len:
+                best, best_len = entry["backend"]["service"]["name"], len(prefix)
+    return best
+
+
+def sample_path(route):
+    """A request path `route` matches: `/...` and `:param` segments filled in."""
+    filled = "/".join("1" if part.startswith(":") else part for part in route.split("/"))
+    return filled[:-4] + "/x" if filled.endswith("/...") else filled
+
+
+def check_ingress(objects, spin, problems, overlay):
+    """The Ingress sends each public route (the web app's and `/api/...`) where Spin does, and
+    no internal route (Dapr callbacks) to the component that serves it."""
+    ingresses = [o for o in objects if o["kind"] == "Ingress"]
+    if len(ingresses) != 1:
+        problems.append(f"{overlay}: expected one Ingress, found {len(ingresses)}")
+        return
+    ingress = ingresses[0]
+    for route, component in routes(spin).items():
+        path = sample_path(route)
+        public = route == "/..." or path == "/api" or path.startswith("/api/")
+        backend = ingress_backend(ingress, path)
+        if public and backend != spin_owner(spin, path):
+            problems.append(f"{overlay}: Ingress sends {path} to {backend}, Spin to {spin_owner(spin, path)}")
+        if not public and backend == component:
+            problems.append(f"{overlay}: Ingress exposes {component}'s internal route {route}")
+
+
 def uses_dapr(spin, component):
     """Whether the component may call the Dapr sidecar."""
     hosts = spin["component"].get(component, {}).get("allowed_outbound_hosts", [])
@@ -328,6 +380,7 @@ def main():
         app_ids = check_spinapps(objects, spin, problems, overlay)
         check_components(objects, spin, app_ids, problems, overlay)
         check_secrets(objects, problems, overlay)
+        check_ingress(objects, spin, problems, overlay)
         check_schemas(objects, validators, problems, overlay)
         if overlay == "doks":
             check_topics_and_groups(app_ids, problems)
