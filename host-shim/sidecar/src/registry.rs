@@ -509,4 +509,75 @@ mod tests {
     fn encodes_passwords_in_urls() {
         assert_eq!(encode("p@ss:w/rd"), "p%40ss%3Aw%2Frd");
     }
+
+    const SECRET_STORE: &str = "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: vault\nspec:\n  type: secretstores.local.file\n  version: v1\n  metadata:\n    - name: secretsFile\n      value: secrets.json\n    - name: multiValued\n      value: \"true\"\n";
+
+    fn kafka_component(password_key: &str) -> String {
+        format!(
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: events\nspec:\n  type: pubsub.kafka\n  version: v1\n  metadata:\n    - name: brokers\n      value: kafka:9093\n    - name: authType\n      value: password\n    - name: saslMechanism\n      value: SHA-256\n    - name: saslUsername\n      secretKeyRef:\n        name: redpanda\n        key: username\n    - name: saslPassword\n      secretKeyRef:\n        name: redpanda\n        key: {password_key}\nauth:\n  secretStore: vault\n"
+        )
+    }
+
+    /// The Kafka component's metadata with its secrets looked up, as
+    /// `Registry::build` resolves it (without connecting to a broker).
+    async fn kafka_metadata(
+        password_key: &str,
+    ) -> (ComponentSpec, Result<Metadata, ResourceError>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = [
+            ("vault.yaml", SECRET_STORE.to_string()),
+            ("events.yaml", kafka_component(password_key)),
+            (
+                "secrets.json",
+                r#"{"redpanda": {"username": "docket", "password": "s3cret"}}"#.to_string(),
+            ),
+        ];
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("write");
+        }
+        let resources = Resources::load(&[dir.path().to_path_buf()]).expect("resources");
+        let mut registry = Registry::default();
+        let (stores, others): (Vec<_>, Vec<_>) = resources
+            .components
+            .iter()
+            .partition(|c| c.kind.starts_with("secretstores."));
+        for spec in stores {
+            let metadata = registry.metadata_of(spec).await.expect("store metadata");
+            let store = secret_store(spec, &metadata).expect("store");
+            registry.secrets.insert(
+                spec.name.clone(),
+                SecretComponent {
+                    store,
+                    spec: spec.clone(),
+                },
+            );
+        }
+        (others[0].clone(), registry.metadata_of(others[0]).await)
+    }
+
+    #[tokio::test]
+    async fn kafka_credentials_come_through_secret_key_refs() {
+        use crate::pubsub::kafka::settings::{Auth, Mechanism, Secret};
+        let (spec, metadata) = kafka_metadata("password").await;
+        let metadata = metadata.expect("metadata");
+        let settings = KafkaSettings::parse(&spec, &metadata, "notify").expect("settings");
+        assert_eq!(
+            settings.auth,
+            Auth::Password {
+                username: "docket".into(),
+                password: Secret("s3cret".into()),
+                mechanism: Mechanism::ScramSha256,
+            }
+        );
+        let missing = kafka_metadata("passphrase")
+            .await
+            .1
+            .expect_err("no such key");
+        let message = missing.to_string();
+        assert!(
+            message.contains("spec.metadata[saslPassword].secretKeyRef")
+                && message.contains("no key \"passphrase\""),
+            "{message}"
+        );
+    }
 }
