@@ -9,7 +9,7 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -305,6 +305,41 @@ fn a_failing_record_is_retried_in_place_then_dead_lettered() {
         [0, 0, 0, 1],
         "the next record of the task waits until the failing one is settled"
     );
+}
+
+#[test]
+fn without_a_dead_letter_topic_the_record_is_tried_again_until_handled() {
+    let broker = KafkaBroker::start(KafkaOptions::plain().topic("jobs", 1));
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    broker.write_resources(
+        &dir.path().join("resources"),
+        &[("initialOffset", "oldest"), ("backOffDuration", "200ms")],
+    );
+    std::fs::write(
+        dir.path().join("resources/resiliency.yaml"),
+        retry_policy("pubsub", 1),
+    )
+    .unwrap();
+    // Fails its first four attempts: two resiliency attempts per round, so
+    // the resiliency policy alone would have dropped it.
+    let failures = Arc::new(AtomicUsize::new(0));
+    let app = subscriber("jobs", move |event| {
+        let first = event["data"]["n"] == 0;
+        if first && failures.fetch_add(1, Ordering::SeqCst) < 4 {
+            500
+        } else {
+            200
+        }
+    });
+    let docket = sidecar(&dir, &app);
+    for n in 0..2 {
+        assert_eq!(
+            publish_keyed(&docket, "jobs", "task-1", &json!({"n": n})),
+            204
+        );
+    }
+    app.wait_for("/events", 6, WAIT);
+    assert_eq!(numbers(&[&app]), [0, 0, 0, 0, 0, 1]);
 }
 
 /// Starts the sidecar with `broker`'s resources, expecting it to refuse.

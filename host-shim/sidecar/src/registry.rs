@@ -14,6 +14,7 @@ use crate::pubsub::kafka::KafkaBroker;
 use crate::pubsub::kafka::settings::KafkaSettings;
 use crate::pubsub::redis::RedisBroker;
 use crate::pubsub::sqlite::SqliteBroker;
+use crate::resiliency::RetryPolicy;
 use crate::resources::{ComponentSpec, Metadata, MetadataValue, ResourceError, Resources};
 use crate::secrets::SecretStore;
 use crate::secrets::env::EnvSecretStore;
@@ -46,6 +47,8 @@ pub struct PubSubComponent {
     pub processing_timeout: Duration,
     pub redeliver_interval: Duration,
     pub concurrency: usize,
+    /// How the broker itself retries a message the app failed (Kafka's `consumeRetryEnabled`).
+    pub consume_retry: Option<RetryPolicy>,
     pub allowed_topics: Option<Vec<String>>,
     /// `publishingScopes`: app-id → topics it may publish to.
     pub publishing_scopes: BTreeMap<String, Vec<String>>,
@@ -262,6 +265,7 @@ impl Registry {
             }
             "pubsub.redis" | "pubsub.sqlite" | "pubsub.kafka" => {
                 let mut consumer_id = metadata.get("consumerID").map(str::to_string);
+                let mut consume_retry = None;
                 let broker: Arc<dyn Broker> = match spec.kind.as_str() {
                     "pubsub.redis" => {
                         let max_len = metadata.number::<usize>(spec, "maxLenApprox")?;
@@ -274,6 +278,7 @@ impl Registry {
                     "pubsub.kafka" => {
                         let settings = KafkaSettings::parse(spec, metadata, app_id)?;
                         consumer_id = settings.consumer_group.clone();
+                        consume_retry = settings.consume_retry.clone();
                         Arc::new(
                             KafkaBroker::connect(&spec.name, settings)
                                 .await
@@ -299,6 +304,7 @@ impl Registry {
                             .duration(spec, "redeliverInterval")?
                             .unwrap_or(Duration::from_secs(default_sweep)),
                         concurrency: metadata.number::<usize>(spec, "concurrency")?.unwrap_or(10),
+                        consume_retry,
                         allowed_topics: metadata.get("allowedTopics").map(split_list),
                         publishing_scopes: parse_scopes(metadata.get("publishingScopes")),
                         spec: spec_owned,

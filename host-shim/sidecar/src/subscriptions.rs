@@ -147,6 +147,7 @@ pub fn start(
             dead_letter_topic: spec.dead_letter_topic.clone(),
             raw_payload: spec.metadata.get("rawPayload").is_some_and(|v| v == "true"),
             retry,
+            consume_retry: component.consume_retry.clone(),
             timeout: shared.resiliency.pubsub_inbound_timeout(&spec.pubsub),
             concurrency: component.concurrency,
             processing_timeout: component.processing_timeout,

@@ -44,6 +44,10 @@ pub struct Subscription {
     pub dead_letter_topic: Option<String>,
     pub raw_payload: bool,
     pub retry: RetryPolicy,
+    /// The broker's own redelivery once `retry` is spent and there is no
+    /// dead-letter topic (Kafka's `consumeRetryEnabled`): the same message is
+    /// tried again under this policy, holding back the ones behind it.
+    pub consume_retry: Option<RetryPolicy>,
     /// Resiliency timeout of one delivery attempt; past it the attempt counts as failed.
     pub timeout: Option<Duration>,
     /// Deliveries in flight at once.
@@ -274,6 +278,7 @@ impl Deliverer {
     ) {
         let headers = delivery_headers(sub, message, event);
         let mut retries = 0u32;
+        let mut rounds = 0u32;
         let metrics = docket_telemetry::global();
         loop {
             let started = Instant::now();
@@ -292,6 +297,14 @@ impl Deliverer {
                 }
                 Outcome::Retry { status } => {
                     if !sub.retry.allows_retry(retries, status) {
+                        if let Some(again) = self.consume_retry(sub, rounds) {
+                            tracing::warn!(topic = %sub.topic, id = event_id, round = rounds + 1, status = ?status, "delivery failed; the message is tried again");
+                            metrics.redelivery(sub.metric_labels());
+                            tokio::time::sleep(again).await;
+                            rounds += 1;
+                            retries = 0;
+                            continue;
+                        }
                         let reason = format!(
                             "retries exhausted after {} attempt(s), last status {status:?}",
                             retries + 1
@@ -306,6 +319,14 @@ impl Deliverer {
                 }
             }
         }
+    }
+
+    /// The pause before the broker-level round `rounds + 1` of a failed
+    /// message, when one is due: never while a dead-letter topic can take it.
+    fn consume_retry(&self, sub: &Subscription, rounds: u32) -> Option<Duration> {
+        let policy = sub.consume_retry.as_ref()?;
+        (sub.dead_letter_topic.is_none() && policy.allows_retry(rounds, None))
+            .then(|| policy.delay(rounds))
     }
 
     /// Dead-letters the message when the subscription has a topic for it,

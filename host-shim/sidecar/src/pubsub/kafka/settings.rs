@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use rdkafka::ClientConfig;
 
+use crate::resiliency::RetryPolicy;
 use crate::resources::{ComponentSpec, Metadata, ResourceError};
 
 /// `authType` values daprd knows but docket does not implement.
@@ -33,6 +34,10 @@ pub struct KafkaSettings {
     pub max_message_bytes: Option<usize>,
     pub heartbeat_interval: Duration,
     pub session_timeout: Duration,
+    /// `consumeRetryEnabled` (default true for pub/sub): a record the app
+    /// failed is tried again every `backOffDuration` (5s), `backOffMaxRetries`
+    /// times (-1, the default, is forever), holding back its partition.
+    pub consume_retry: Option<RetryPolicy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -157,6 +162,23 @@ impl KafkaSettings {
             .get("clientID")
             .map(|template| crate::registry::expand_template(template, app_id))
             .unwrap_or_else(|| format!("docket-{app_id}"));
+        let consume_retry = if metadata.bool(spec, "consumeRetryEnabled", true)? {
+            let max_retries = match metadata.number::<i64>(spec, "backOffMaxRetries")? {
+                None | Some(-1) => None,
+                Some(n) => Some(u32::try_from(n).map_err(|_| {
+                    spec.error(
+                        &field("backOffMaxRetries"),
+                        format!("{n} must be -1 (forever) or a count"),
+                    )
+                })?),
+            };
+            let pause = metadata
+                .duration(spec, "backOffDuration")?
+                .unwrap_or(Duration::from_secs(5));
+            Some(RetryPolicy::constant(pause, max_retries))
+        } else {
+            None
+        };
         Ok(Self {
             brokers,
             consumer_group: metadata
@@ -174,6 +196,7 @@ impl KafkaSettings {
             session_timeout: metadata
                 .duration(spec, "sessionTimeout")?
                 .unwrap_or(Duration::from_secs(10)),
+            consume_retry,
         })
     }
 
@@ -333,6 +356,10 @@ mod tests {
         assert_eq!(settings.heartbeat_interval, Duration::from_secs(3));
         assert_eq!(settings.session_timeout, Duration::from_secs(10));
         assert_eq!(settings.max_message_bytes, None);
+        assert_eq!(
+            settings.consume_retry,
+            Some(RetryPolicy::constant(Duration::from_secs(5), None))
+        );
         let consumer = settings.consumer_config("notify");
         assert_eq!(get(&consumer, "security.protocol").as_deref(), Some("ssl"));
         assert_eq!(
@@ -373,8 +400,14 @@ mod tests {
             ("maxMessageBytes", "2048"),
             ("heartbeatInterval", "1s"),
             ("sessionTimeout", "30s"),
+            ("backOffDuration", "200ms"),
+            ("backOffMaxRetries", "3"),
         ])
         .expect("parses");
+        assert_eq!(
+            settings.consume_retry,
+            Some(RetryPolicy::constant(Duration::from_millis(200), Some(3)))
+        );
         assert_eq!(settings.consumer_group.as_deref(), Some("{appID}-group"));
         assert_eq!(settings.client_id, "notify-client");
         assert_eq!(settings.initial_offset, InitialOffset::Oldest);
@@ -431,6 +464,13 @@ mod tests {
         ])
         .expect("ok");
         assert_eq!(consumer_id.consumer_group.as_deref(), Some("{appID}"));
+        let no_retry = parse(&[
+            ("brokers", "k:9092"),
+            ("authType", "none"),
+            ("consumeRetryEnabled", "false"),
+        ])
+        .expect("ok");
+        assert_eq!(no_retry.consume_retry, None);
     }
 
     #[test]
@@ -470,6 +510,14 @@ mod tests {
                 ("sessionTimeout", "soon")
             ])
             .contains("sessionTimeout")
+        );
+        assert!(
+            error(&[
+                ("brokers", "k:9092"),
+                ("authType", "none"),
+                ("backOffMaxRetries", "-2")
+            ])
+            .contains("must be -1 (forever) or a count")
         );
     }
 
