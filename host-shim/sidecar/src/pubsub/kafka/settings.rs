@@ -9,6 +9,9 @@ use rdkafka::ClientConfig;
 use crate::resiliency::RetryPolicy;
 use crate::resources::{ComponentSpec, Metadata, ResourceError};
 
+/// How long the broker may hold a fetch waiting for records.
+const FETCH_WAIT_MS: &str = "100";
+
 /// `authType` values daprd knows but docket does not implement.
 const UNSUPPORTED_AUTH: [&str; 6] = [
     "mtls",
@@ -244,12 +247,14 @@ impl KafkaSettings {
     }
 
     /// The producer: every publish waits for all in-sync replicas, and
-    /// retries cannot duplicate or reorder records.
+    /// retries cannot duplicate or reorder records. A publish waits for its
+    /// acknowledgement anyway, so records are sent at once, not lingered on.
     pub fn producer_config(&self) -> ClientConfig {
         let mut config = self.client_config();
         config
             .set("acks", "all")
             .set("enable.idempotence", "true")
+            .set("linger.ms", "0")
             .set("message.timeout.ms", "30000");
         if let Some(bytes) = self.max_message_bytes {
             config.set("message.max.bytes", bytes.to_string());
@@ -258,11 +263,14 @@ impl KafkaSettings {
     }
 
     /// A consumer of `group`: offsets are committed by the broker backend
-    /// itself, only once the app has acknowledged a record.
+    /// itself, only once the app has acknowledged a record. Some brokers
+    /// (Tansu) hold every fetch for the full wait even when records arrive,
+    /// so the wait is short.
     pub fn consumer_config(&self, group: &str) -> ClientConfig {
         let mut config = self.client_config();
         config
             .set("group.id", group)
+            .set("fetch.wait.max.ms", FETCH_WAIT_MS)
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set(
