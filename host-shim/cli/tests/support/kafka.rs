@@ -115,7 +115,13 @@ impl KafkaBroker {
             ca.server_files(broker.dir.path());
             std::fs::write(broker.ca_path(), &ca.pem).expect("write ca.pem");
         }
-        broker.launch(false);
+        // Another process may bind the picked port first: Tansu then exits.
+        let mut attempts = 1;
+        while let Err(why) = broker.try_launch(false) {
+            assert!(attempts < 3, "{why}");
+            attempts += 1;
+            broker.port = free_port();
+        }
         if broker.options.scram {
             broker.cli(&[
                 "user",
@@ -293,6 +299,12 @@ impl KafkaBroker {
     }
 
     fn launch(&mut self, authentication: bool) {
+        self.try_launch(authentication)
+            .unwrap_or_else(|why| panic!("{why}"));
+    }
+
+    /// Starts Tansu and waits for it; Err (with its output) if it exited.
+    fn try_launch(&mut self, authentication: bool) -> Result<(), String> {
         let storage = match self.options.storage {
             KafkaStorage::Memory => "memory://tansu/",
             KafkaStorage::Sqlite => "sqlite://tansu.db",
@@ -313,24 +325,41 @@ impl KafkaBroker {
         if authentication {
             command.arg("--authentication");
         }
+        let earlier = self.ready_lines();
         let child = command.spawn().expect("spawn tansu");
         self.tansu = Some(child);
-        self.wait_ready();
+        self.wait_ready(earlier)
     }
 
-    /// Waits until the broker answers ApiVersions on its own listener.
-    fn wait_ready(&mut self) {
+    /// How many times Tansu has said it listens (`ready in N ms`, printed
+    /// once its listener is bound).
+    fn ready_lines(&self) -> usize {
+        std::fs::read_to_string(self.dir.path().join("tansu.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.starts_with("ready in "))
+            .count()
+    }
+
+    /// Waits until this Tansu has bound its port and answers ApiVersions
+    /// there: whoever else took the port meanwhile would answer too.
+    fn wait_ready(&mut self, earlier: usize) -> Result<(), String> {
         let addr = format!("127.0.0.1:{}", self.port);
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            let last = match api_versions(&addr) {
-                Ok(_) => return,
-                Err(error) => error,
+            let last = if self.ready_lines() > earlier {
+                match api_versions(&addr) {
+                    Ok(_) => return Ok(()),
+                    Err(error) => error,
+                }
+            } else {
+                "not listening yet".to_string()
             };
             if let Some(child) = self.tansu.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
             {
-                panic!("tansu exited ({status}):\n{}", self.logs());
+                self.tansu = None;
+                return Err(format!("tansu exited ({status}):\n{}", self.logs()));
             }
             assert!(
                 Instant::now() < deadline,
