@@ -137,7 +137,7 @@ impl KafkaBroker {
             .create_with_context(Observer::new(&self.component, Problems::default()))
             .map_err(backend)?;
         consumer.subscribe(&[topic]).map_err(backend)?;
-        tracing::info!(pubsub = %self.component, topic, group, "joined the Kafka consumer group");
+        tracing::info!(pubsub = %self.component, topic, group, "consuming the topic in its Kafka consumer group");
         let consumer = Arc::new(consumer);
         consumers.insert(key, consumer.clone());
         Ok(consumer)
