@@ -58,7 +58,11 @@ pub async fn publish_in_order(
 
 async fn publish(publisher: &Publisher, event: &PendingEvent) -> Result<(), String> {
     publisher
-        .cloud_event(&event.topic, event.envelope.clone().into_bytes())
+        .cloud_event(
+            &event.topic,
+            event.envelope.clone().into_bytes(),
+            event.partition_key(),
+        )
         .await
 }
 

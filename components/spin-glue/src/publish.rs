@@ -13,9 +13,18 @@ pub struct Publisher {
 impl Publisher {
     /// Publishes a structured CloudEvent (`envelope`) on `topic`. Dapr keeps
     /// its `id`, so a retried publish carries the same id and subscribers
-    /// can drop the duplicate.
-    pub async fn cloud_event(&self, topic: &str, envelope: Vec<u8>) -> Result<(), String> {
-        let url = format!("{}/v1.0/publish/{}/{topic}", self.dapr_url, self.pubsub);
+    /// can drop the duplicate. Events with the same `partition_key` stay in
+    /// order on a partitioned broker (Kafka's record key).
+    pub async fn cloud_event(
+        &self,
+        topic: &str,
+        envelope: Vec<u8>,
+        partition_key: Option<i64>,
+    ) -> Result<(), String> {
+        let mut url = format!("{}/v1.0/publish/{}/{topic}", self.dapr_url, self.pubsub);
+        if let Some(key) = partition_key {
+            url.push_str(&format!("?metadata.partitionKey={key}"));
+        }
         let request = Request::builder()
             .method(Method::Post)
             .uri(url)

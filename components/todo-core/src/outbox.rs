@@ -31,6 +31,16 @@ pub struct PendingEvent {
     pub envelope: String,
 }
 
+impl PendingEvent {
+    /// The task the event concerns, read from the envelope: published as
+    /// the partition key (`metadata.partitionKey`), so a broker that
+    /// partitions (Kafka) keeps one task's events in order.
+    pub fn partition_key(&self) -> Option<i64> {
+        let envelope: serde_json::Value = serde_json::from_str(&self.envelope).ok()?;
+        envelope["data"]["task_id"].as_i64()
+    }
+}
+
 /// When an event happened and, if a request caused it, the request's W3C
 /// `traceparent`, which the event carries on so the trace follows it.
 #[derive(Debug, Clone, Copy)]
@@ -220,4 +230,32 @@ pub fn relay(ctx: &crate::Context) -> Result<crate::http::Reply, crate::http::Ap
         response: crate::http::Response::json(200, &body),
         events,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(envelope: &str) -> PendingEvent {
+        PendingEvent {
+            outbox_id: 1,
+            event_id: "e1".into(),
+            topic: TASK_EVENTS_TOPIC.into(),
+            envelope: envelope.into(),
+        }
+    }
+
+    #[test]
+    fn the_partition_key_is_the_events_task() {
+        let reminder = cloud_event(
+            "e1",
+            REMINDER_EVENT_TYPE,
+            SOURCE,
+            "2026-11-29T10:00:00Z",
+            &serde_json::json!({"task_id": 42, "title": "call mom"}),
+        );
+        assert_eq!(pending(&reminder.to_string()).partition_key(), Some(42));
+        assert_eq!(pending("not json").partition_key(), None);
+        assert_eq!(pending(r#"{"data":{"task_id":"7"}}"#).partition_key(), None);
+    }
 }

@@ -150,6 +150,7 @@ fn every_change_writes_its_event_to_the_outbox_in_order() {
             serde_json::from_str(&answer.reply.events[0].envelope).expect("cloud event");
         assert_eq!(envelope["id"], envelope["data"]["event_id"]);
         assert_eq!(envelope["data"]["task_id"], id);
+        assert_eq!(answer.reply.events[0].partition_key(), Some(id));
         assert_eq!(envelope["data"]["user_id"], "alice");
         types.push(envelope["type"].as_str().unwrap_or_default().to_string());
         if envelope["type"] == "task.updated" {

@@ -505,7 +505,42 @@ fn docket_up_on_the_kafka_set_emails_a_created_task() {
         Some(&preferences),
     );
     assert_eq!(reply.status, 200, "{}", reply.body);
-    app.create_task("sam", &json!({"title": "Water the plants"}));
+    // Another app-id on the same topic sees what the services published:
+    // each event keyed by its task, one task's events in order.
+    let observed = subscriber("task-events", |_| 200);
+    let observer = Docket::sidecar(
+        self::resources(&broker),
+        "observer",
+        observed.port(),
+        Options::default(),
+    )
+    .unwrap_or_else(|logs| panic!("sidecar did not start:\n{logs}"));
+    wait_ready(&observer);
+
+    let task = app.create_task("sam", &json!({"title": "Water the plants"}));
+    let id = task["id"].as_i64().unwrap();
+    let path = format!("/api/sam/tasks/{id}");
+    let reply = app.call(
+        Some("sam"),
+        "PUT",
+        &path,
+        Some(&json!({"priority": "High"})),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = app.call(Some("sam"), "PATCH", &format!("{path}/complete"), None);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let events = observed.wait_for("/events", 3, WAIT);
+    let key = id.to_string();
+    assert!(
+        events
+            .iter()
+            .all(|e| e.header("__key") == Some(key.as_str())),
+        "{:?}",
+        events.iter().map(|e| e.header("__key")).collect::<Vec<_>>()
+    );
+    let types: Vec<Value> = events.iter().map(|e| e.json()["type"].clone()).collect();
+    assert_eq!(types, ["task.created", "task.updated", "task.completed"]);
+
     wait_until(
         "the email was never sent",
         || {
