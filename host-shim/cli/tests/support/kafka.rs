@@ -373,14 +373,16 @@ impl KafkaBroker {
     fn start_front(&mut self) {
         let tls_port = self.tls_port.expect("TLS port");
         let dir = self.dir.path();
+        // nodelay on both sides: with Nagle, each small Kafka request waits
+        // out the peer's delayed ACK (about 40 ms).
         let listen = format!(
-            "OPENSSL-LISTEN:{tls_port},bind=127.0.0.1,reuseaddr,fork,verify=0,cert={},key={}",
+            "OPENSSL-LISTEN:{tls_port},bind=127.0.0.1,reuseaddr,fork,nodelay,verify=0,cert={},key={}",
             dir.join("server.pem").display(),
             dir.join("server.key").display()
         );
         let child = Command::new(socat_binary())
             .arg(listen)
-            .arg(format!("TCP:127.0.0.1:{}", self.port))
+            .arg(format!("TCP:127.0.0.1:{},nodelay", self.port))
             .process_group(0)
             .stdin(Stdio::null())
             .stdout(self.log_file("front.log"))
