@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use support::dapr::{component_names, wait_ready};
-use support::kafka::{KafkaBroker, KafkaOptions};
+use support::kafka::{KafkaBroker, KafkaOptions, repository_set};
 use support::redis::Redis;
 use support::{Docket, Options, guest};
 
@@ -175,26 +175,8 @@ fn the_kafka_set_loads_whole_against_a_local_secured_broker() {
     );
     let redis = Redis::start();
     let copy = tempfile::tempdir().unwrap();
-    let secrets = copy.path().join("secrets.json");
-    let json = serde_json::json!({
-        "docket-redpanda": {
-            "brokers": broker.bootstrap(),
-            "username": broker.username(),
-            "password": broker.password(),
-            "caCert": broker.ca_pem(),
-        },
-        "docket-redis": {"host": format!("127.0.0.1:{}", redis.port), "username": "", "password": ""},
-    });
-    std::fs::write(&secrets, json.to_string()).unwrap();
-    for entry in std::fs::read_dir(repo().join("dapr/components/kafka")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|ext| ext == "yaml") {
-            let text = std::fs::read_to_string(&path).unwrap().replace(
-                "../../../.docket/kafka/secrets.json",
-                &secrets.display().to_string(),
-            );
-            std::fs::write(copy.path().join(path.file_name().unwrap()), text).unwrap();
-        }
+    for (name, text) in repository_set(&broker, redis.port, copy.path()) {
+        std::fs::write(copy.path().join(name), text).unwrap();
     }
     let docket = up(copy.path()).unwrap();
     assert_eq!(

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::dapr::{retry_policy, wait_ready};
-use support::kafka::{KafkaBroker, KafkaOptions, KafkaStorage, TestCa};
+use support::kafka::{KafkaBroker, KafkaOptions, KafkaStorage, TestCa, repository_set};
 use support::providers::{Providers, SENDGRID_KEY};
 use support::recording_app::{Recorded, RecordingApp};
 use support::redis::Redis;
@@ -438,17 +438,6 @@ fn nothing_is_lost_across_a_broker_restart() {
     );
 }
 
-/// The files of `dapr/components/kafka`.
-const KAFKA_SET: [&str; 7] = [
-    "configuration.yaml",
-    "outbox-relay.yaml",
-    "pubsub.yaml",
-    "recurring-cron.yaml",
-    "resiliency.yaml",
-    "secretstore.yaml",
-    "statestore.yaml",
-];
-
 #[test]
 fn docket_up_on_the_kafka_set_emails_a_created_task() {
     let broker = KafkaBroker::start(
@@ -458,30 +447,7 @@ fn docket_up_on_the_kafka_set_emails_a_created_task() {
     );
     let redis = Redis::start();
     let secrets = tempfile::tempdir().unwrap();
-    let secrets_file = secrets.path().join("secrets.json");
-    let values = json!({
-        "docket-redpanda": {
-            "brokers": broker.bootstrap(),
-            "username": broker.username(),
-            "password": broker.password(),
-            "caCert": broker.ca_pem(),
-        },
-        "docket-redis": {"host": format!("127.0.0.1:{}", redis.port), "username": "", "password": ""},
-    });
-    std::fs::write(&secrets_file, values.to_string()).unwrap();
-    let folder =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dapr/components/kafka");
-    let resources = KAFKA_SET
-        .iter()
-        .map(|name| {
-            let text = std::fs::read_to_string(folder.join(name)).expect("kafka resource set");
-            let text = text.replace(
-                "../../../.docket/kafka/secrets.json",
-                &secrets_file.display().to_string(),
-            );
-            (*name, text)
-        })
-        .collect();
+    let resources = repository_set(&broker, redis.port, secrets.path());
     let providers = Providers::start();
     let setup = Setup {
         resources,

@@ -231,7 +231,14 @@ fn serves_the_app_its_assets_and_leaves_the_api_to_the_todo_api() {
     assert_eq!(post.problem()["title"], "Method Not Allowed");
 
     // Spellings that climb stay inside the table; none is a server error.
-    assert_eq!(get(&app, "/%2e%2e/%2e%2e/etc/passwd").body, index);
+    let climbing = fetch(
+        &app,
+        "GET",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        &[("accept", "text/html")],
+    );
+    assert_eq!(climbing.body, index);
+    assert_eq!(get(&app, "/%2e%2e/%2e%2e/etc/passwd").status, 404);
     assert_eq!(get(&app, "/assets/..%2f..%2fCargo.toml").status, 404);
     assert_eq!(get(&app, "/%ff").status, 400);
 

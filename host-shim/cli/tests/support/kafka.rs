@@ -428,21 +428,9 @@ impl KafkaBroker {
         ]);
     }
 
-    /// SIGTERM, then SIGKILL if Tansu has not exited within 5 s.
     fn stop_tansu(&mut self) {
         if let Some(mut child) = self.tansu.take() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
+            super::stop_gracefully(&mut child);
         }
     }
 
@@ -524,4 +512,55 @@ fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).expect("random bytes");
     buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The files of the repository's `dapr/components/kafka` set.
+const REPOSITORY_SET: [&str; 7] = [
+    "configuration.yaml",
+    "outbox-relay.yaml",
+    "pubsub.yaml",
+    "recurring-cron.yaml",
+    "resiliency.yaml",
+    "secretstore.yaml",
+    "statestore.yaml",
+];
+
+/// The repository's `dapr/components/kafka` files, their secret store
+/// reading a secrets file (written into `dir`) that points at `broker` and
+/// at a Redis on `redis_port`.
+pub fn repository_set(
+    broker: &KafkaBroker,
+    redis_port: u16,
+    dir: &Path,
+) -> Vec<(&'static str, String)> {
+    let secrets = dir.join("secrets.json");
+    let values = serde_json::json!({
+        "docket-redpanda": {
+            "brokers": broker.bootstrap(),
+            "username": broker.username(),
+            "password": broker.password(),
+            "caCert": broker.ca_pem(),
+        },
+        "docket-redis": {"host": format!("127.0.0.1:{redis_port}"), "username": "", "password": ""},
+    });
+    std::fs::write(&secrets, values.to_string()).expect("write the secrets file");
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dapr/components/kafka");
+    let mut in_folder: Vec<String> = std::fs::read_dir(&folder)
+        .expect("dapr/components/kafka")
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".yaml"))
+        .collect();
+    in_folder.sort();
+    assert_eq!(in_folder, REPOSITORY_SET, "update REPOSITORY_SET");
+    REPOSITORY_SET
+        .iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(folder.join(name)).expect("kafka resource set");
+            let text = text.replace(
+                "../../../.docket/kafka/secrets.json",
+                &secrets.display().to_string(),
+            );
+            (*name, text)
+        })
+        .collect()
 }

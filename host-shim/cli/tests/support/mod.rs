@@ -437,19 +437,24 @@ fn terminate(child: &Child) {
         .status();
 }
 
+/// SIGTERM, then SIGKILL if `child` has not exited within 5 s.
+pub fn stop_gracefully(child: &mut Child) {
+    terminate(child);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 impl Drop for Docket {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            terminate(&child);
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
+            stop_gracefully(&mut child);
         }
     }
 }
