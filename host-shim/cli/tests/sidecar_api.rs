@@ -490,8 +490,12 @@ fn refuses_bad_resources_naming_file_and_field() {
     let app = app();
     let cases = [
         (
-            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: x\nspec:\n  type: pubsub.kafka\n  version: v1\n",
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: x\nspec:\n  type: pubsub.rabbitmq\n  version: v1\n",
             "not supported",
+        ),
+        (
+            "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: x\nspec:\n  type: pubsub.kafka\n  version: v1\n",
+            "spec.metadata[brokers]",
         ),
         (
             "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: x\nspec:\n  type: state.redis\n  version: v1\n",
