@@ -15,7 +15,7 @@ use std::time::Duration;
 use docket_auth::{Claims, sign_hs256};
 use support::load::{Load, Outcome, Target, describe};
 use support::pg_cluster::PgCluster;
-use support::redis::wait_until;
+use support::redis::wait_until_within;
 use support::system::{Stack, System, USER, exactly_once};
 use support::todo::{SECRET, default_resources};
 use support::{Docket, Options, guest};
@@ -24,6 +24,14 @@ const CREATED: Outcome = Outcome::Answered {
     status: 201,
     retry_after: false,
 };
+
+/// The outbox's claim on an event being published (todo-core's `CLAIM`),
+/// with room for the relay run that follows it.
+const OUTBOX_CLAIM: Duration = Duration::from_secs(30 + 15);
+
+/// The notification service's lease on a notice under way (its
+/// `LEASE_SECONDS`), with room for the retry that follows it.
+const NOTICE_LEASE: Duration = Duration::from_secs(120 + 30);
 
 /// Concurrent clients of each load.
 const THREADS: usize = 4;
@@ -59,11 +67,14 @@ fn nothing_lost_or_doubled(
         stored.len(),
         "one task.created outbox row per stored task"
     );
-    wait_until("the outbox is drained", || {
+    // Events a killed instance had claimed wait out the claim (30 s).
+    wait_until_within("the outbox is drained", OUTBOX_CLAIM, || {
         count("SELECT count(*) FROM event_outbox WHERE published_at IS NULL") == 0
     });
     let all: Vec<String> = stored.iter().cloned().collect();
-    wait_until("every stored task is emailed", || {
+    // A notice whose sender was killed mid-attempt stays leased (120 s)
+    // before a retry may send it.
+    wait_until_within("every stored task is emailed", NOTICE_LEASE, || {
         system.providers.accepted_mail().len() >= all.len()
     });
     // Late duplicates would arrive now.

@@ -24,8 +24,9 @@ const REDIS_SET: [&str; 5] = [
 
 /// The repository's Redis resource set pointed at `port`, its crons ticking
 /// every second, a dead consumer's messages taken over after 2 s, and
-/// retries capped at 1 s but many, so a provider outage of several seconds
-/// is outlasted.
+/// retries capped at 1 s but many (about 200 s in all), so a provider outage
+/// of several seconds and a dead sender's lease on a notice (120 s) are
+/// outlasted.
 pub fn redis_resource_set(port: u16) -> Vec<(&'static str, String)> {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dapr/components/redis");
     REDIS_SET
@@ -38,7 +39,7 @@ pub fn redis_resource_set(port: u16) -> Vec<(&'static str, String)> {
                 ("value: \"15s\"", "value: \"2s\"".to_string()),
                 ("value: \"5s\"", "value: \"500ms\"".to_string()),
                 ("maxInterval: 10s", "maxInterval: 1s".to_string()),
-                ("maxRetries: 8", "maxRetries: 60".to_string()),
+                ("maxRetries: 20", "maxRetries: 200".to_string()),
             ]
             .iter()
             .fold(text, |text, (from, to)| text.replace(from, to));
