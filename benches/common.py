@@ -21,7 +21,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCKET = ROOT / "target/release/docket"
+# Where `cargo build --release -p docket-cli` puts it (CARGO_TARGET_DIR as cargo reads it).
+DOCKET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release/docket"
 MANIFEST = ROOT / "spin.toml"
 COMPONENTS = ROOT / "components/target/wasm32-wasip2/release"
 TODO_API = COMPONENTS / "todo_api.wasm"
