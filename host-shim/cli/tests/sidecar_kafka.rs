@@ -447,10 +447,10 @@ fn docket_up_on_the_kafka_set_emails_a_created_task() {
     );
     let redis = Redis::start();
     let secrets = tempfile::tempdir().unwrap();
-    let resources = repository_set(&broker, redis.port, secrets.path());
+    let repository = repository_set(&broker, redis.port, secrets.path());
     let providers = Providers::start();
     let setup = Setup {
-        resources,
+        resources: repository,
         variables: vec![
             ("sendgrid_base_url".to_string(), providers.url()),
             ("sendgrid_api_key".to_string(), SENDGRID_KEY.to_string()),
@@ -475,7 +475,7 @@ fn docket_up_on_the_kafka_set_emails_a_created_task() {
     // each event keyed by its task, one task's events in order.
     let observed = subscriber("task-events", |_| 200);
     let observer = Docket::sidecar(
-        self::resources(&broker),
+        resources(&broker),
         "observer",
         observed.port(),
         Options::default(),
