@@ -16,7 +16,7 @@ use docket_auth::{Claims, sign_hs256};
 use support::load::{Load, Outcome, Target, describe};
 use support::pg_cluster::PgCluster;
 use support::redis::wait_until_within;
-use support::system::{Stack, System, USER, exactly_once};
+use support::system::{Stack, System, USER, email_counts};
 use support::todo::{SECRET, default_resources};
 use support::{Docket, Options, guest};
 
@@ -33,6 +33,13 @@ const OUTBOX_CLAIM: Duration = Duration::from_secs(30 + 15);
 /// `LEASE_SECONDS`), with room for the retry that follows it.
 const NOTICE_LEASE: Duration = Duration::from_secs(120 + 30);
 
+/// Notices a killed instance can have had in flight: one subscription's
+/// delivery concurrency (the sidecar's default, 10). The provider may have
+/// accepted each before the kill let its outcome be recorded; such a notice
+/// is sent again once its lease runs out (at least once, never lost). No
+/// other fault here may send anything twice.
+const IN_FLIGHT_AT_CRASH: usize = 10;
+
 /// Concurrent clients of each load.
 const THREADS: usize = 4;
 
@@ -47,11 +54,14 @@ fn stored_titles(query: &impl Fn(&str) -> String) -> BTreeSet<String> {
 }
 
 /// After the fault: every acknowledged task is stored, its one task.created
-/// event published, and it is emailed exactly once; returns the stored count.
+/// event published, and it is emailed once, or twice for at most
+/// `resent_at_most` tasks (see [`IN_FLIGHT_AT_CRASH`]); returns the stored
+/// count.
 fn nothing_lost_or_doubled(
     system: &System,
     acknowledged: &[String],
     query: impl Fn(&str) -> String,
+    resent_at_most: usize,
 ) -> usize {
     let stored = stored_titles(&query);
     let missing: Vec<&String> = acknowledged
@@ -75,13 +85,25 @@ fn nothing_lost_or_doubled(
     // A notice whose sender was killed mid-attempt stays leased (120 s)
     // before a retry may send it.
     wait_until_within("every stored task is emailed", NOTICE_LEASE, || {
-        system.providers.accepted_mail().len() >= all.len()
+        email_counts(system, &all).iter().all(|&n| n >= 1)
     });
     // Late duplicates would arrive now.
     std::thread::sleep(Duration::from_secs(3));
-    let (_, wrong) = exactly_once(system, &all);
-    assert!(wrong.is_empty(), "not emailed exactly once: {wrong:?}");
-    assert_eq!(system.providers.accepted_mail().len(), all.len());
+    let counts = email_counts(system, &all);
+    let described = |wanted: fn(usize) -> bool| -> Vec<String> {
+        all.iter()
+            .zip(&counts)
+            .filter(|(_, n)| wanted(**n))
+            .map(|(title, n)| format!("{title}: {n}"))
+            .collect()
+    };
+    let wrong = described(|n| n != 1 && n != 2);
+    assert!(wrong.is_empty(), "not emailed once or twice: {wrong:?}");
+    let resent = described(|n| n == 2);
+    assert!(
+        resent.len() <= resent_at_most,
+        "emailed twice: {resent:?}, at most {resent_at_most} may be"
+    );
     stored.len()
 }
 
@@ -134,7 +156,7 @@ fn redis_stopped_during_load_loses_and_doubles_nothing() {
         "no event waited in the outbox while Redis was down"
     );
 
-    let stored = nothing_lost_or_doubled(&system, &acknowledged, query);
+    let stored = nothing_lost_or_doubled(&system, &acknowledged, query, 0);
     let (entries, distinct) = stream_counts(&system);
     println!(
         "redis stopped: sent {sent}, acknowledged {} ({during_outage} during the outage; {queued} events queued in the outbox then), stored {stored}, task-events entries {entries} ({distinct} distinct), emails {}",
@@ -179,9 +201,12 @@ fn docket_killed_during_load_loses_nothing_committed() {
     only(&outcomes, &[CREATED, Outcome::NoAnswer]);
 
     let database = system_db(&system);
-    let stored = nothing_lost_or_doubled(&system, &acknowledged, |sql| {
-        support::psql_query(&database, sql)
-    });
+    let stored = nothing_lost_or_doubled(
+        &system,
+        &acknowledged,
+        |sql| support::psql_query(&database, sql),
+        IN_FLIGHT_AT_CRASH,
+    );
     let (entries, distinct) = stream_counts(&system);
     println!(
         "kill -9: sent {sent}, acknowledged {} ({at_kill} before the kill), unanswered {}, stored {stored}, task-events entries {entries} ({distinct} distinct), emails {}",
@@ -230,9 +255,12 @@ fn postgres_restarted_answers_503_with_retry_after_and_recovers() {
         "the outage was not seen: {}",
         describe(&outcomes)
     );
-    let stored = nothing_lost_or_doubled(&system, &acknowledged, |sql| {
-        cluster.query("docket_fault_pg", sql)
-    });
+    let stored = nothing_lost_or_doubled(
+        &system,
+        &acknowledged,
+        |sql| cluster.query("docket_fault_pg", sql),
+        0,
+    );
     println!(
         "postgres restarted: acknowledged {}, stored {stored}, emails {}",
         acknowledged.len(),

@@ -171,13 +171,20 @@ pub fn mentions(subject: &str, title: &str) -> bool {
         .is_some_and(|(_, about)| about == title)
 }
 
+/// How many emails each of `titles` got, in the order given.
+pub fn email_counts(system: &System, titles: &[String]) -> Vec<usize> {
+    let subjects = system.subjects();
+    titles
+        .iter()
+        .map(|title| subjects.iter().filter(|s| mentions(s, title)).count())
+        .collect()
+}
+
 /// Each title's number of emails, reporting titles with none or several.
 pub fn exactly_once(system: &System, titles: &[String]) -> (usize, Vec<String>) {
-    let subjects = system.subjects();
     let mut delivered = 0;
     let mut wrong = Vec::new();
-    for title in titles {
-        let count = subjects.iter().filter(|s| mentions(s, title)).count();
+    for (title, count) in titles.iter().zip(email_counts(system, titles)) {
         if count == 1 {
             delivered += 1;
         } else {
